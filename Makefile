@@ -1,0 +1,107 @@
+# sse-server — build, test and benchmark.
+#
+#   make          build ./sse-server (release: -O2)
+#   make run      install missing packages, build, run on port 3000
+#   make test     install missing packages, build, run unit, integration
+#                 (both under AddressSanitizer + UBSan) and browser tests
+#   make deps     install the Debian packages and npm test clients (idempotent)
+#   make clean    remove build output
+
+SHELL := /bin/bash
+CXX ?= g++
+CXXSTD := -std=c++17
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+CPPFLAGS := -Iinclude -MMD -MP
+CXXFLAGS ?= -O2 -g
+LDLIBS := -lsimdjson
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC := $(wildcard src/*.cpp)
+LIB_SRC := $(filter-out src/main.cpp,$(SRC))
+RELEASE_OBJ := $(SRC:src/%.cpp=build/release/%.o)
+ASAN_OBJ := $(SRC:src/%.cpp=build/asan/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:src/%.cpp=build/asan/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.cpp)
+UNIT_OBJ := $(UNIT_SRC:tests/unit/%.cpp=build/asan/unit/%.o)
+INTEGRATION_SRC := $(wildcard tests/integration/*.cpp)
+INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integration/%.o)
+
+# Debian packages the build and the tests need; node/npm only if absent
+# (the machine may carry its own Node.js build).
+DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev curl chromium
+NPM_MODULES := node_modules/playwright-core node_modules/eventsource
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all run test unit-test integration-test browser-test deps clean bench
+
+all: sse-server
+
+sse-server: $(RELEASE_OBJ)
+	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
+
+build/release/%.o: src/%.cpp | build/release
+	$(CXX) $(CXXSTD) $(CPPFLAGS) $(CXXFLAGS) $(WARNINGS) -c -o $@ $<
+
+build/asan/%.o: src/%.cpp | build/asan
+	$(CXX) $(CXXSTD) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARNINGS) -c -o $@ $<
+
+build/asan/unit/%.o: tests/unit/%.cpp | build/asan/unit
+	$(CXX) $(CXXSTD) $(CPPFLAGS) -O1 -g $(SANITIZE) -Wall -Wextra -c -o $@ $<
+
+build/asan/integration/%.o: tests/integration/%.cpp | build/asan/integration
+	$(CXX) $(CXXSTD) $(CPPFLAGS) -Itests/integration -O1 -g $(SANITIZE) -Wall -Wextra -c -o $@ $<
+
+build/asan/sse-server: $(ASAN_OBJ)
+	$(CXX) $(SANITIZE) -o $@ $^ $(LDLIBS)
+
+build/asan/unit_tests: $(UNIT_OBJ) $(ASAN_LIB_OBJ)
+	$(CXX) $(SANITIZE) -o $@ $^ $(LDLIBS)
+
+build/asan/integration_tests: $(INTEGRATION_OBJ)
+	$(CXX) $(SANITIZE) -o $@ $^
+
+build/release build/asan build/asan/unit build/asan/integration:
+	mkdir -p $@
+
+run: deps sse-server
+	./sse-server
+
+# Sanitizer reports from the server land in its stderr, which the test
+# runner shares; any report fails the run even if every assertion passed.
+SANITIZER_REPORT := 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
+
+test: deps
+	$(MAKE) --no-print-directory sse-server build/asan/sse-server build/asan/unit_tests build/asan/integration_tests
+	$(MAKE) --no-print-directory unit-test integration-test browser-test
+	@echo "make test: all suites passed"
+
+unit-test: build/asan/unit_tests
+	build/asan/unit_tests
+
+integration-test: build/asan/integration_tests build/asan/sse-server
+	set -o pipefail; SSE_SERVER=build/asan/sse-server build/asan/integration_tests 2>&1 \
+	  | tee build/integration.log
+	@! grep -Eq $(SANITIZER_REPORT) build/integration.log || \
+	  { echo "sanitizer report in build/integration.log"; exit 1; }
+
+browser-test: sse-server
+	SSE_SERVER=./sse-server node tests/browser/test_page.mjs
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@for m in $(NPM_MODULES); do [ -d $$m ] || { \
+	  echo "make deps: npm install (test clients, versions pinned in package.json)"; \
+	  npm install --no-package-lock --no-audit --no-fund --loglevel=error; break; }; done
+
+clean:
+	rm -rf build sse-server
+
+-include $(RELEASE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEGRATION_OBJ:.o=.d)

@@ -1,0 +1,47 @@
+// config.h — the command line, parsed into one immutable Config.
+//
+// main() calls parse_config() once; the server and every handler then read
+// the Config by const reference. Parsing never exits or prints: it returns
+// what to do (run, print help, print version, fail with a message naming
+// the option), so it can be unit-tested and main() decides the exit status.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sse {
+
+inline constexpr const char* kServerVersion = "0.1.0";
+
+struct Config {
+  std::string host = "0.0.0.0";
+  uint16_t port = 3000;
+  std::string www = "./www";
+  int64_t tick_ms = 2000;  // 0: ticker off
+  int64_t heartbeat_ms = 15000;
+  int64_t retry_ms = 3000;
+  size_t history = 1024;
+  size_t max_clients = 0;  // 0: derived from the fd limit at start-up
+  size_t max_backlog = 1 << 20;
+  size_t max_body = 1 << 20;
+  int64_t header_timeout_ms = 10000;
+  std::string publish_token;  // empty: loopback peers only
+  std::string cors = "*";
+  bool quiet = false;
+};
+
+struct ParsedArgs {
+  enum class Action { kRun, kHelp, kVersion, kError };
+  Action action = Action::kRun;
+  Config config;
+  std::string error;  // for kError: one line naming the option
+};
+
+// `env_token` is the value of SSE_PUBLISH_TOKEN (nullptr when unset); the
+// --publish-token option wins over it.
+ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_token);
+
+std::string usage_text();
+
+}  // namespace sse

@@ -1,0 +1,125 @@
+// connection.h — one client connection, from accept() to close.
+//
+// The server creates a Connection for each accepted socket and registers it
+// with the reactor; from then on the reactor calls on_events(). A
+// connection's life is a small state machine:
+//
+//   kReadingHead --head complete--> (answer now) --body?--> kReadingBody
+//        ^                               |                      |
+//        '---- keep-alive, next request --'----------------------'
+//        |
+//        '--GET /sse--> kStreaming (a Subscriber: the broadcaster queues
+//                       frames, flush_frames() writes them)
+//
+//   any state --error, "Connection: close", HTTP/1.0--> kClosing: write
+//   what is queued, shut down our side, read until the peer closes (so the
+//   last response is not destroyed by a reset), then close.
+//
+// Requests are answered in order as they are parsed, so pipelining needs no
+// extra machinery; parsing pauses while more than kMaxPipelinedBacklog
+// bytes of responses are unsent, which bounds what a client that pipelines
+// without reading can make us hold.
+//
+// close() unregisters from the reactor and the broadcaster at once, but the
+// object is destroyed only after the loop pass (Server::reap_closed), because
+// its callbacks may still be on the stack and later events of the same
+// epoll batch may still name it; those find state kClosed and return.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sse/broadcaster.h"
+#include "sse/config.h"
+#include "sse/http_body.h"
+#include "sse/http_parser.h"
+#include "sse/reactor.h"
+#include "sse/router.h"
+#include "sse/unique_fd.h"
+
+namespace sse {
+
+class Connection;
+class History;
+class StaticFiles;
+struct ServerCounters;
+
+// What every connection shares, owned by the Server and outliving them all.
+struct ServerContext {
+  const Config& config;
+  Reactor& reactor;
+  Broadcaster& broadcaster;
+  History& history;
+  const StaticFiles& files;
+  ServerCounters& counters;
+  uint64_t first_event_id;
+  std::vector<Connection*>& closed;  // destroyed by the server after each pass
+};
+
+class Connection final : public EventHandler, public Subscriber {
+ public:
+  Connection(ServerContext& context, UniqueFd fd, const sockaddr_storage& peer);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Registers with the reactor. False if that failed (the caller drops it).
+  bool start();
+  // Answers 503 (over --max-clients) and closes, instead of start().
+  bool start_rejected();
+
+  void on_events(uint32_t events) noexcept override;
+  void flush_frames() noexcept override;
+  // Called by the server's housekeeping timer: header timeouts, lingering.
+  void check_timeouts(int64_t now_ms) noexcept;
+  // Unregisters and marks for destruction after this loop pass.
+  void close(const char* reason) noexcept;
+
+  bool is_closed() const { return state_ == State::kClosed; }
+  bool is_streaming() const { return state_ == State::kStreaming; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  enum class State { kReadingHead, kReadingBody, kStreaming, kClosing, kClosed };
+
+  // One function per state, called from on_events().
+  void on_reading(uint32_t events);
+  void on_streaming(uint32_t events);
+  void on_closing(uint32_t events);
+
+  bool read_input();      // appends to in_; false at EOF or error
+  void process_input();   // parses and answers every complete request in in_
+  bool on_head(const Request& request);
+  void on_body_complete();
+  void answer(const Request& request, const RouteMatch& match);
+  void open_stream(const Request& request);
+  void respond(FrameRef response, bool keep_alive);
+  void fail(int status, const char* reason);
+  void write_out();       // flushes out_, then adjusts interest or closes
+  void update_interest();
+  void begin_request(int64_t now_ms);
+  void detach();  // unregister from the reactor and the broadcaster
+
+  ServerContext& context_;
+  UniqueFd fd_;
+  State state_ = State::kReadingHead;
+  bool peer_loopback_ = false;
+  bool peer_closed_ = false;    // read() returned 0: answer what we have, then close
+  bool close_after_write_ = false;
+  uint32_t interest_ = 0;       // events currently registered with epoll
+  int64_t deadline_ms_ = 0;     // header timeout, or end of lingering close
+
+  std::string in_;  // received, not yet consumed
+  RequestParser parser_;
+  BodyReader body_reader_;
+
+  // While reading a POST /publish body: what the handler needs from the head.
+  bool body_wanted_ = false;
+  bool body_keep_alive_ = true;
+  std::string body_;
+};
+
+}  // namespace sse

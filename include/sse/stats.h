@@ -1,0 +1,44 @@
+// stats.h — the counters behind GET /stats and GET /metrics.
+//
+// The server and its connections bump ServerCounters as things happen; the
+// broadcaster keeps its own (events, frames, fan-out latency). When /stats
+// or /metrics is requested, the connection gathers both into a StatsView
+// and renders it as JSON or as Prometheus text (names prefixed "sse_").
+// Counting is a plain increment: one thread, no atomics.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sse {
+
+class Broadcaster;
+
+struct ServerCounters {
+  int64_t started_mono_ms = 0;
+  uint64_t connections_open = 0;  // gauge
+  uint64_t connections_total = 0;
+  uint64_t connections_rejected = 0;  // 503: over --max-clients
+  uint64_t requests = 0;
+  uint64_t streams_opened = 0;
+  uint64_t slow_consumers_dropped = 0;
+  uint64_t header_timeouts = 0;
+  uint64_t bytes_written = 0;
+  uint64_t ticks = 0;
+  uint64_t replays = 0;  // streams that resumed from a Last-Event-ID
+  uint64_t gaps = 0;     // gap notices sent
+  uint64_t publish_requests = 0;
+  uint64_t publish_rejected = 0;
+};
+
+struct StatsView {
+  const ServerCounters& server;
+  const Broadcaster& broadcaster;
+  size_t history_size;
+  int64_t now_mono_ms;
+};
+
+std::string stats_json(const StatsView& view);
+std::string stats_prometheus(const StatsView& view);
+
+}  // namespace sse
