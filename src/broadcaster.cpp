@@ -16,8 +16,8 @@ uint64_t Broadcaster::publish(std::string_view topic_name, std::string_view even
   auto [it, inserted] = topics_.try_emplace(std::string(topic_name));
   Topic& topic = it->second;
   if (inserted) topic.name = it->first;
-  if (topic.pending.empty()) dirty_topics_.push_back(&topic);
-  topic.pending.push_back(Topic::PendingEvent{id, encode_event(id, event, data), mono_ns()});
+  ++topic.pending_events;
+  pending_.push_back(PendingEvent{id, &topic, encode_event(id, event, data), mono_ns()});
   ++counters_.events_published;
   return id;
 }
@@ -51,7 +51,7 @@ void Broadcaster::unsubscribe(Subscriber& subscriber) {
     }
     // A topic with nobody listening and nothing pending is forgotten, so
     // clients inventing topic names cannot grow the map without bound.
-    if (topic.pending.empty()) forget_if_unused(topic);
+    forget_if_unused(topic);
   }
   subscriber.memberships_.clear();
   subscriber.memberships_.shrink_to_fit();
@@ -65,7 +65,9 @@ void Broadcaster::unsubscribe(Subscriber& subscriber) {
 void Broadcaster::forget_if_unused(Topic& topic) {
   // Erase by iterator: erasing by `topic.name` would pass a reference into
   // the very node being freed.
-  if (topic.subscribers.empty()) topics_.erase(topics_.find(topic.name));
+  if (topic.subscribers.empty() && topic.pending_events == 0) {
+    topics_.erase(topics_.find(topic.name));
+  }
 }
 
 void Broadcaster::schedule_flush(Subscriber& subscriber) {
@@ -85,32 +87,26 @@ void Broadcaster::flush_scheduled() {
 }
 
 void Broadcaster::deliver_pending(int64_t now_ms) {
-  if (dirty_topics_.empty()) return;
-  for (Topic* topic : dirty_topics_) {
-    for (Subscriber* subscriber : topic->subscribers) {
-      for (const Topic::PendingEvent& event : topic->pending) {
-        subscriber->out_.push(event.frame);
-      }
+  if (pending_.empty()) return;
+  for (const PendingEvent& event : pending_) {
+    for (Subscriber* subscriber : event.topic->subscribers) {
+      subscriber->out_.push(event.frame);
       subscriber->last_sent_ms_ = now_ms;
       schedule_flush(*subscriber);
     }
-    counters_.frames_sent += topic->subscribers.size() * topic->pending.size();
+    counters_.frames_sent += event.topic->subscribers.size();
   }
   flush_scheduled();
 
   int64_t done_ns = mono_ns();
-  for (Topic* topic : dirty_topics_) {
-    for (Topic::PendingEvent& event : topic->pending) {
-      counters_.fanout_us.record((done_ns - event.published_ns) / 1000);
-      if (history_ != nullptr) history_->add(event.id, topic->name, std::move(event.frame));
-    }
-    topic->pending.clear();
+  for (PendingEvent& event : pending_) {
+    counters_.fanout_us.record((done_ns - event.published_ns) / 1000);
+    --event.topic->pending_events;
+    if (history_ != nullptr) history_->add(event.id, event.topic->name, std::move(event.frame));
+    // A topic that had events but nobody listening is dropped now.
+    forget_if_unused(*event.topic);
   }
-  // Topics that had events but no subscribers are dropped now.
-  for (Topic* topic : dirty_topics_) {
-    forget_if_unused(*topic);
-  }
-  dirty_topics_.clear();
+  pending_.clear();
 }
 
 void Broadcaster::send_heartbeats(int64_t now_ms, int64_t idle_ms) {

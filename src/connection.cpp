@@ -94,7 +94,7 @@ void Connection::on_events(uint32_t events) noexcept {
 void Connection::on_reading(uint32_t events) {
   if (events & EPOLLOUT) write_out();
   if (state_ == State::kClosed) return;
-  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !peer_closed_) {
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && !peer_closed_) {
     if (!read_input()) peer_closed_ = true;
   }
   process_input();

@@ -31,7 +31,7 @@ const char* status_text(int status) {
   }
 }
 
-ResponseBuilder::ResponseBuilder(int status) {
+ResponseBuilder::ResponseBuilder(int status) : status_(status) {
   text_.reserve(256);
   text_ += "HTTP/1.1 ";
   text_ += std::to_string(status);
@@ -46,7 +46,8 @@ ResponseBuilder& ResponseBuilder::header(std::string_view name, std::string_view
 }
 
 FrameRef ResponseBuilder::finish(std::string_view body, bool keep_alive, bool head_only) {
-  header("Content-Length", std::to_string(body.size()));
+  // RFC 9110 §8.6: no Content-Length on a 204 (it has no body, ever).
+  if (status_ != 204) header("Content-Length", std::to_string(body.size()));
   if (!keep_alive) header("Connection", "close");
   text_ += "\r\n";
   size_t body_size = head_only ? 0 : body.size();

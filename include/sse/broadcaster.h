@@ -1,11 +1,11 @@
 // broadcaster.h — topics, subscribers and the fan-out of events.
 //
 // publish() gives an event the next id, serializes it once into a Frame
-// (sse_frame) and parks it on its topic. At the end of each event-loop pass
-// the server calls deliver_pending(): every subscriber of a topic with new
-// events gets references to those frames queued, and then each subscriber
-// touched is flushed once, so whatever was published in one pass reaches a
-// socket in one writev(). Then each delivered event is handed to the
+// (sse_frame) and parks it in the pass's pending list. At the end of each
+// event-loop pass the server calls deliver_pending(): in id order, each
+// event's frame is queued (a reference, not a copy) to every subscriber of
+// its topic, and then each subscriber touched is flushed once, so whatever
+// was published in one pass reaches a socket in one writev(). Then each delivered event is handed to the
 // History (when one is attached) for replay to clients that reconnect.
 //
 // Subscribers are known only as "something with an output queue"
@@ -64,12 +64,7 @@ class Subscriber {
 struct Topic {
   std::string name;
   std::vector<Subscriber*> subscribers;
-  struct PendingEvent {
-    uint64_t id;
-    FrameRef frame;
-    int64_t published_ns;
-  };
-  std::vector<PendingEvent> pending;  // published this pass, not yet delivered
+  size_t pending_events = 0;  // of this pass, not yet delivered
 };
 
 struct BroadcastCounters {
@@ -90,7 +85,7 @@ class Broadcaster {
   // Queues an event for the end of this loop pass; returns its id. `data`
   // is sent as text, split into "data:" lines at line breaks.
   uint64_t publish(std::string_view topic, std::string_view event, std::string_view data);
-  bool has_pending() const { return !dirty_topics_.empty(); }
+  bool has_pending() const { return !pending_.empty(); }
 
   void subscribe(Subscriber& subscriber, const std::vector<std::string>& topics, int64_t now_ms);
   void unsubscribe(Subscriber& subscriber);
@@ -114,9 +109,18 @@ class Broadcaster {
   void schedule_flush(Subscriber& subscriber);
   void flush_scheduled();
 
+  // Published this pass, in id order. Delivering in this order is what keeps
+  // a subscriber of several topics receiving ids in increasing order.
+  struct PendingEvent {
+    uint64_t id;
+    Topic* topic;
+    FrameRef frame;
+    int64_t published_ns;
+  };
+
   std::unordered_map<std::string, Topic> topics_;
   std::vector<Subscriber*> all_;
-  std::vector<Topic*> dirty_topics_;
+  std::vector<PendingEvent> pending_;
   std::vector<Subscriber*> to_flush_;
   uint64_t next_id_;
   History* history_ = nullptr;

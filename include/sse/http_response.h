@@ -27,6 +27,7 @@ class ResponseBuilder {
   std::string finish_head();
 
  private:
+  int status_;
   std::string text_;
 };
 
