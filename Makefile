@@ -28,11 +28,12 @@ INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integrat
 
 # Debian packages the build and the tests need; node/npm only if absent
 # (the machine may carry its own Node.js build).
-DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev curl chromium
+DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev curl chromium clang libclang-rt-14-dev
 NPM_MODULES := node_modules/playwright-core node_modules/eventsource
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run test unit-test integration-test browser-test deps clean bench
+.PHONY: all run test unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
+	clean bench
 
 all: sse-server
 
@@ -60,8 +61,40 @@ build/asan/unit_tests: $(UNIT_OBJ) $(ASAN_LIB_OBJ)
 build/asan/integration_tests: $(INTEGRATION_OBJ)
 	$(CXX) $(SANITIZE) -o $@ $^
 
-build/release build/asan build/asan/unit build/asan/integration:
+build/release build/asan build/asan/unit build/asan/integration build/fuzz:
 	mkdir -p $@
+
+# libFuzzer targets (clang): the parser, the chunked decoder, the publish
+# validator and the static path resolver. `make fuzz` runs each for
+# FUZZ_SECONDS; `make test` runs each for 20 s as a smoke test. New inputs
+# go to build/fuzz/corpus-*, the seeds stay in tests/fuzz/corpus/.
+FUZZ_TARGETS := http_parser http_body publish static_path
+FUZZ_SECONDS ?= 300
+FUZZ_CXX := clang++
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:src/%.cpp=build/fuzz/%.o)
+FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+build/fuzz/%.o: src/%.cpp | build/fuzz
+	$(FUZZ_CXX) $(CXXSTD) $(CPPFLAGS) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SANITIZE) -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_LIB_OBJ)
+	$(FUZZ_CXX) $(CXXSTD) -Iinclude -O1 -g -fsanitize=fuzzer $(FUZZ_SANITIZE) -o $@ $^ $(LDLIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus-$$t; \
+	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/crash-$$t- build/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
+	    2>&1 | grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)|ERROR|Test unit written' \
+	    || true; \
+	  ls build/fuzz/crash-$$t-* >/dev/null 2>&1 && { echo "fuzz $$t: crash found"; exit 1; }; \
+	done; echo "fuzz: no findings"
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 run: deps sse-server
 	./sse-server
@@ -71,8 +104,9 @@ run: deps sse-server
 SANITIZER_REPORT := 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
 
 test: deps
-	$(MAKE) --no-print-directory sse-server build/asan/sse-server build/asan/unit_tests build/asan/integration_tests
-	$(MAKE) --no-print-directory unit-test integration-test browser-test
+	$(MAKE) --no-print-directory sse-server build/asan/sse-server build/asan/unit_tests \
+	  build/asan/integration_tests $(FUZZ_BIN)
+	$(MAKE) --no-print-directory unit-test integration-test client-test browser-test fuzz-smoke
 	@echo "make test: all suites passed"
 
 unit-test: build/asan/unit_tests
@@ -83,6 +117,9 @@ integration-test: build/asan/integration_tests build/asan/sse-server
 	  | tee build/integration.log
 	@! grep -Eq $(SANITIZER_REPORT) build/integration.log || \
 	  { echo "sanitizer report in build/integration.log"; exit 1; }
+
+client-test: sse-server
+	SSE_SERVER=./sse-server node --test tests/client/
 
 browser-test: sse-server
 	SSE_SERVER=./sse-server node tests/browser/test_page.mjs
@@ -104,4 +141,5 @@ deps:
 clean:
 	rm -rf build sse-server
 
--include $(RELEASE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEGRATION_OBJ:.o=.d)
+-include $(RELEASE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEGRATION_OBJ:.o=.d) \
+  $(FUZZ_LIB_OBJ:.o=.d)
