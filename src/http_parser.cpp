@@ -170,9 +170,10 @@ ParseResult parse_headers(std::string_view block, Request& request) {
   if (has_chunked && request.minor_version == 0) {
     return error(400, "Transfer-Encoding in an HTTP/1.0 request");
   }
-  if (request.minor_version >= 1 && hosts != 1) {
-    return error(400, hosts == 0 ? "missing Host header" : "more than one Host header");
-  }
+  // RFC 9112 §3.2: a 1.1 request without Host, or any request with two, is
+  // a 400 (HTTP/1.0 predates Host and may omit it).
+  if (hosts > 1) return error(400, "more than one Host header");
+  if (hosts == 0 && request.minor_version >= 1) return error(400, "missing Host header");
   request.framing = has_chunked  ? BodyFraming::kChunked
                     : has_length ? BodyFraming::kLength
                                  : BodyFraming::kNone;

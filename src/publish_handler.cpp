@@ -11,6 +11,7 @@
 #include <simdjson.h>
 
 #include "sse/broadcaster.h"
+#include "sse/json.h"
 #include "sse/stream_handler.h"
 
 namespace sse {
@@ -26,12 +27,7 @@ PublishReply reject(int status, std::string message) {
   PublishReply reply;
   reply.status = status;
   reply.body = "{\"error\":\"";
-  for (char c : message) {
-    // Messages quote field names and topic names, never control characters;
-    // escaping quotes and backslashes keeps the JSON valid regardless.
-    if (c == '"' || c == '\\') reply.body += '\\';
-    reply.body += c;
-  }
+  append_json_escaped(reply.body, message, TextEncoding::kUtf8);
   reply.body += "\"}";
   return reply;
 }
@@ -64,10 +60,10 @@ std::string parse_event(simdjson::dom::element element, PublishEvent& out) {
                                              : key == "data"  ? &has_data
                                                               : nullptr;
     if (key == "id") return "'id' is assigned by the server; do not send one";
-    if (seen == nullptr) return "unknown field '" + std::string(key.substr(0, 64)) + "'";
+    if (seen == nullptr) return "unknown field '" + std::string(utf8_prefix(key, 64)) + "'";
     // simdjson keeps repeated keys; JSON (RFC 8259 §4) leaves their meaning
     // open, so we refuse to guess which one was meant.
-    if (*seen) return "duplicate field '" + std::string(key) + "'";
+    if (*seen) return "duplicate field '" + std::string(utf8_prefix(key, 64)) + "'";
     *seen = true;
 
     if (key == "topic") {

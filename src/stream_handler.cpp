@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 
 #include "sse/http_response.h"
+#include "sse/json.h"
 #include "sse/router.h"
 #include "sse/sse_frame.h"
 
@@ -92,18 +92,7 @@ std::string gap_data(std::string_view last_event_id, uint64_t oldest_id) {
   std::string json = "{\"lastEventId\":\"";
   // Header bytes are read as Latin-1 (RFC 9110 §5.5), so every byte maps to
   // one code point and the result is valid JSON whatever was sent.
-  for (unsigned char c : last_event_id.substr(0, 64)) {
-    if (c == '"' || c == '\\') {
-      json += '\\';
-      json += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      json += escaped;
-    } else {
-      json += static_cast<char>(c);
-    }
-  }
+  append_json_escaped(json, last_event_id.substr(0, 64), TextEncoding::kLatin1);
   json += "\",\"oldestId\":\"" + std::to_string(oldest_id) + "\"}";
   return json;
 }

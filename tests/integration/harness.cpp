@@ -1,0 +1,694 @@
+// harness.cpp — the integration tests' process, socket and event-stream
+// plumbing (see harness.h). Uses only POSIX and the standard library, so the
+// tests share no code with the server they judge.
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+bool passed(Deadline deadline) {
+  return SteadyClock::now() >= deadline;
+}
+
+// Sleeps up to `ms` or until the deadline; used only between polls of a
+// condition that has no fd to wait on (a child's exit, a /stats counter).
+void pause_ms(long ms, Deadline deadline) {
+  int wait = std::min<long>(ms, ms_left(deadline));
+  if (wait > 0) poll(nullptr, 0, wait);
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::string trim(const std::string& text) {
+  std::size_t begin = text.find_first_not_of(" \t");
+  if (begin == std::string::npos) return "";
+  std::size_t end = text.find_last_not_of(" \t");
+  return text.substr(begin, end - begin + 1);
+}
+
+ExitStatus decode_status(int raw) {
+  ExitStatus status;
+  if (WIFEXITED(raw)) {
+    status.exited = true;
+    status.code = WEXITSTATUS(raw);
+  } else if (WIFSIGNALED(raw)) {
+    status.signal = WTERMSIG(raw);
+  }
+  return status;
+}
+
+// Waits for `pid` to exit. There is no fd for "child exited" without
+// pidfd_open, so this polls waitpid(WNOHANG) every 5 ms until the deadline.
+bool wait_child(pid_t pid, Deadline deadline, ExitStatus& out) {
+  for (;;) {
+    int raw = 0;
+    pid_t got = waitpid(pid, &raw, WNOHANG);
+    if (got == pid) {
+      out = decode_status(raw);
+      return true;
+    }
+    if (got < 0 && errno != EINTR) {
+      out = ExitStatus{};  // not our child any more: treat as gone
+      return true;
+    }
+    if (passed(deadline)) {
+      out = ExitStatus{};
+      out.timed_out = true;
+      return false;
+    }
+    pause_ms(5, deadline);
+  }
+}
+
+// fork()+execv() of the server with stdout (and optionally stderr) on pipes.
+// The child dies with the test binary (PR_SET_PDEATHSIG), so an aborted run
+// leaves no servers behind holding ports.
+pid_t spawn(const std::vector<std::string>& args, int* out_fd, int* err_fd) {
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  if (err_fd != nullptr && pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe2 failed");
+  }
+  std::vector<char*> argv;
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    dup2(out_pipe[1], STDOUT_FILENO);
+    if (err_fd != nullptr) dup2(err_pipe[1], STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  *out_fd = out_pipe[0];
+  if (err_fd != nullptr) {
+    close(err_pipe[1]);
+    *err_fd = err_pipe[0];
+  }
+  return pid;
+}
+
+// RFC 9112 §7.1 chunked body: true once the last chunk and the trailer
+// section are complete; `body` gets the data, `used` the bytes consumed.
+bool decode_chunked(const std::string& in, std::string& body, std::size_t& used) {
+  std::size_t pos = 0;
+  body.clear();
+  for (;;) {
+    std::size_t eol = in.find("\r\n", pos);
+    if (eol == std::string::npos) return false;
+    std::size_t size = std::strtoul(in.substr(pos, eol - pos).c_str(), nullptr, 16);
+    pos = eol + 2;
+    if (size == 0) {
+      // Trailer fields, each ending in CRLF, then an empty line.
+      for (;;) {
+        std::size_t end = in.find("\r\n", pos);
+        if (end == std::string::npos) return false;
+        bool empty = end == pos;
+        pos = end + 2;
+        if (empty) {
+          used = pos;
+          return true;
+        }
+      }
+    }
+    if (in.size() < pos + size + 2) return false;
+    body.append(in, pos, size);
+    pos += size + 2;
+  }
+}
+
+}  // namespace
+
+Deadline after_ms(long ms) {
+  return SteadyClock::now() + std::chrono::milliseconds(ms);
+}
+
+int ms_left(Deadline deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+  if (left.count() <= 0) return 0;
+  return static_cast<int>(std::min<long long>(left.count(), 60000));
+}
+
+std::string server_path() {
+  const char* env = std::getenv("SSE_SERVER");
+  return (env != nullptr && *env != '\0') ? env : "./sse-server";
+}
+
+// ---------------------------------------------------------------- processes
+
+ServerProcess::ServerProcess(std::vector<std::string> args) {
+  bool own_port = std::any_of(args.begin(), args.end(), [](const std::string& arg) {
+    return arg == "--port" || arg.rfind("--port=", 0) == 0;
+  });
+  std::vector<std::string> argv = {server_path()};
+  if (!own_port) argv.insert(argv.end(), {"--port", "0"});
+  argv.insert(argv.end(), {"--host", "127.0.0.1", "--quiet"});
+  argv.insert(argv.end(), args.begin(), args.end());
+
+  pid_ = spawn(argv, &stdout_fd_, nullptr);
+
+  // The start-up line may arrive in pieces; only a whole line is parsed.
+  std::string seen;
+  Deadline deadline = after_ms(10000);
+  for (;;) {
+    std::size_t start = 0;
+    for (std::size_t eol; (eol = seen.find('\n', start)) != std::string::npos; start = eol + 1) {
+      std::string line = seen.substr(start, eol - start);
+      if (line.find("listening on ") == std::string::npos) continue;
+      std::size_t colon = line.rfind(':');
+      port_ = colon == std::string::npos ? 0 : std::atoi(line.c_str() + colon + 1);
+      if (port_ <= 0 || port_ > 65535) break;
+      return;
+    }
+    pollfd pfd{stdout_fd_, POLLIN, 0};
+    int ready = poll(&pfd, 1, ms_left(deadline));
+    ssize_t n = 0;
+    char chunk[4096];
+    if (ready > 0) n = read(stdout_fd_, chunk, sizeof chunk);
+    if (ready > 0 && n > 0) {
+      seen.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (ready < 0 && errno == EINTR) continue;
+    // EOF (the server exited), a bad port, or the deadline: clean up, fail.
+    ExitStatus status = signal_and_wait(SIGKILL, 5000);
+    close(stdout_fd_);
+    stdout_fd_ = -1;
+    std::string why =
+        ready == 0 ? "no start-up line within 10 s" : "server exited before listening";
+    throw std::runtime_error(why + " (exit code " + std::to_string(status.code) + ", signal " +
+                             std::to_string(status.signal) + "), stdout: " + seen);
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (!reaped_ && pid_ > 0) {
+    ExitStatus status = signal_and_wait(SIGTERM, 5000);
+    if (status.timed_out) signal_and_wait(SIGKILL, 5000);
+  }
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+}
+
+ExitStatus ServerProcess::wait_exit(Deadline deadline) {
+  if (reaped_) return status_;
+  ExitStatus status;
+  if (wait_child(pid_, deadline, status)) {
+    reaped_ = true;
+    status_ = status;
+  }
+  return status;
+}
+
+ExitStatus ServerProcess::signal_and_wait(int sig, long timeout_ms) {
+  if (!reaped_) kill(pid_, sig);
+  return wait_exit(after_ms(timeout_ms));
+}
+
+bool ServerProcess::running() {
+  if (reaped_) return false;
+  wait_exit(SteadyClock::now());
+  return !reaped_;
+}
+
+RunResult run_to_exit(const std::vector<std::string>& args, long timeout_ms) {
+  std::vector<std::string> argv = {server_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  int out_fd = -1;
+  int err_fd = -1;
+  pid_t pid = spawn(argv, &out_fd, &err_fd);
+
+  RunResult result;
+  Deadline deadline = after_ms(timeout_ms);
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_pipes = 2;
+  while (open_pipes > 0 && !passed(deadline)) {
+    if (poll(fds, 2, ms_left(deadline)) <= 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char chunk[4096];
+      ssize_t n = read(fds[i].fd, chunk, sizeof chunk);
+      if (n > 0) {
+        sinks[i]->append(chunk, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_pipes;
+      }
+    }
+  }
+  if (!wait_child(pid, deadline, result.status)) {
+    kill(pid, SIGKILL);
+    ExitStatus ignored;
+    wait_child(pid, after_ms(5000), ignored);
+    result.status.timed_out = true;
+  }
+  for (pollfd& pfd : fds) {
+    if (pfd.fd >= 0) close(pfd.fd);
+  }
+  return result;
+}
+
+// ------------------------------------------------------------------- client
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto it = headers.find(lower(name));
+  return it == headers.end() ? "" : it->second;
+}
+
+Client::Client(int port, int rcvbuf) {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error("socket failed");
+  if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  // No Nagle: a test that writes a request in pieces wants them to travel as
+  // pieces, to exercise the server's incremental parser.
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // SO_SNDTIMEO also bounds connect(); the reads and writes below use poll().
+  timeval timeout{5, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int err = errno;
+    close(fd_);
+    fd_ = -1;
+    throw std::runtime_error(std::string("connect failed: ") + std::strerror(err));
+  }
+}
+
+Client::~Client() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool Client::send(std::string_view bytes, long timeout_ms) {
+  Deadline deadline = after_ms(timeout_ms);
+  while (!bytes.empty()) {
+    pollfd pfd{fd_, POLLOUT, 0};
+    int ready = poll(&pfd, 1, ms_left(deadline));
+    if (ready == 0) return false;
+    if (ready < 0) continue;
+    // MSG_NOSIGNAL: a server that closes early must fail the send, not kill
+    // the test binary with SIGPIPE.
+    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Client::fill(Deadline deadline) {
+  pollfd pfd{fd_, POLLIN, 0};
+  int ready = poll(&pfd, 1, ms_left(deadline));
+  if (ready <= 0) return false;
+  char chunk[65536];
+  ssize_t n = recv(fd_, chunk, sizeof chunk, MSG_DONTWAIT);
+  if (n > 0) {
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+  if (n == 0 || (errno != EAGAIN && errno != EINTR)) peer_closed_ = true;
+  return false;
+}
+
+bool Client::read_until(const std::function<bool(const std::string&)>& done, Deadline deadline) {
+  for (;;) {
+    if (done(buffer_)) return true;
+    if (peer_closed_ || passed(deadline)) return false;
+    fill(deadline);
+  }
+}
+
+bool Client::read_until(std::string_view needle, Deadline deadline) {
+  return read_until(
+      [needle](const std::string& buffer) { return buffer.find(needle) != std::string::npos; },
+      deadline);
+}
+
+std::size_t Client::read_some(long ms) {
+  std::size_t before = buffer_.size();
+  Deadline deadline = after_ms(ms);
+  // Wait for the first bytes, then take everything already queued.
+  if (fill(deadline)) {
+    while (!peer_closed_ && fill(SteadyClock::now())) {
+    }
+  }
+  return buffer_.size() - before;
+}
+
+HttpResponse Client::read_head(Deadline deadline) {
+  HttpResponse response;
+  if (!read_until("\r\n\r\n", deadline)) return response;
+  std::size_t end = buffer_.find("\r\n\r\n");
+  response.raw_head = buffer_.substr(0, end + 4);
+  buffer_.erase(0, end + 4);
+
+  std::size_t eol = response.raw_head.find("\r\n");
+  response.status_line = response.raw_head.substr(0, eol);
+  // "HTTP/1.1 200 OK": the code is the three digits after the first space.
+  std::size_t space = response.status_line.find(' ');
+  if (space != std::string::npos)
+    response.status = std::atoi(response.status_line.c_str() + space + 1);
+
+  std::size_t pos = eol + 2;
+  while (pos < end) {
+    std::size_t next = response.raw_head.find("\r\n", pos);
+    std::string line = response.raw_head.substr(pos, next - pos);
+    pos = next + 2;
+    std::size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    response.headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+  }
+  return response;
+}
+
+HttpResponse Client::read_response(Deadline deadline, bool head_request) {
+  HttpResponse response = read_head(deadline);
+  if (response.status == 0 || head_request) return response;
+  if (response.status < 200 || response.status == 204 || response.status == 304) return response;
+
+  if (response.has("content-length")) {
+    std::size_t length = std::strtoull(response.header("content-length").c_str(), nullptr, 10);
+    read_until([length](const std::string& buffer) { return buffer.size() >= length; }, deadline);
+    std::size_t take = std::min(length, buffer_.size());
+    response.body = buffer_.substr(0, take);
+    buffer_.erase(0, take);
+  } else if (lower(response.header("transfer-encoding")).find("chunked") != std::string::npos) {
+    std::size_t used = 0;
+    std::string body;
+    if (read_until([&](const std::string& buffer) { return decode_chunked(buffer, body, used); },
+                   deadline)) {
+      response.body = body;
+      buffer_.erase(0, used);
+    }
+  } else {
+    wait_closed(deadline);
+    response.body = buffer_;
+    buffer_.clear();
+  }
+  return response;
+}
+
+bool Client::wait_closed(Deadline deadline) {
+  for (;;) {
+    if (peer_closed_) return true;
+    if (passed(deadline)) return false;
+    fill(deadline);
+  }
+}
+
+void Client::close_abruptly() {
+  if (fd_ < 0) return;
+  linger abort_on_close{1, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  close(fd_);
+  fd_ = -1;
+}
+
+// ------------------------------------------------------------- event stream
+
+void SseParser::feed(std::string_view bytes) {
+  for (char c : bytes) {
+    if (after_cr_) {
+      after_cr_ = false;
+      if (c == '\n') continue;  // the LF of a CRLF split across reads
+    }
+    if (c == '\r' || c == '\n') {
+      process_line(line_);
+      line_.clear();
+      after_cr_ = c == '\r';
+    } else {
+      line_ += c;
+    }
+  }
+}
+
+void SseParser::process_line(const std::string& raw) {
+  std::string line = raw;
+  if (!started_) {
+    started_ = true;
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  }
+  SseLine parsed;
+  if (line.empty()) {
+    parsed.blank = true;
+    lines.push_back(parsed);
+    dispatch();
+    return;
+  }
+  if (line[0] == ':') {
+    parsed.comment = true;
+    parsed.value = line.substr(1);
+    lines.push_back(parsed);
+    return;
+  }
+  std::size_t colon = line.find(':');
+  parsed.field = line.substr(0, colon);
+  if (colon != std::string::npos) {
+    parsed.value = line.substr(colon + 1);
+    if (!parsed.value.empty() && parsed.value[0] == ' ') parsed.value.erase(0, 1);
+  }
+  lines.push_back(parsed);
+
+  const std::string& value = parsed.value;
+  if (parsed.field == "event") {
+    type_ = value;
+  } else if (parsed.field == "data") {
+    data_ += value;
+    data_ += '\n';
+  } else if (parsed.field == "id") {
+    if (value.find('\0') == std::string::npos) {
+      last_id_ = value;
+      id_in_event_ = true;
+    }
+  } else if (parsed.field == "retry") {
+    bool digits =
+        !value.empty() && value.size() < 10 &&
+        std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) retry_ms = std::atol(value.c_str());
+  }
+}
+
+void SseParser::dispatch() {
+  bool had_id = id_in_event_;
+  id_in_event_ = false;
+  if (data_.empty()) {
+    type_.clear();
+    return;
+  }
+  SseEvent event;
+  data_.pop_back();  // the LF after the last data line
+  event.data = data_;
+  event.type = type_.empty() ? "message" : type_;
+  event.last_event_id = last_id_;
+  event.had_id_field = had_id;
+  events.push_back(event);
+  data_.clear();
+  type_.clear();
+}
+
+SseStream::SseStream(int port, const std::string& target, const std::string& extra_headers,
+                     int rcvbuf)
+    : client(port, rcvbuf) {
+  client.send("GET " + target + " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n" +
+              extra_headers + "\r\n");
+  head = client.read_head(after_ms(10000));
+  absorb();
+}
+
+void SseStream::absorb() {
+  if (client.buffer().empty()) return;
+  parser.feed(client.buffer());
+  client.buffer().clear();
+  for (; scanned_ < parser.events.size(); ++scanned_) {
+    const SseEvent& event = parser.events[scanned_];
+    if (event.had_id_field) max_id_ = std::max(max_id_, to_id(event.last_event_id));
+  }
+}
+
+void SseStream::pump(long ms) {
+  client.read_some(ms);
+  absorb();
+}
+
+void SseStream::collect(long ms) {
+  Deadline deadline = after_ms(ms);
+  while (ms_left(deadline) > 0 && !client.peer_closed()) client.read_some(ms_left(deadline));
+  absorb();
+}
+
+bool SseStream::wait_for(const std::function<bool(const SseParser&)>& done, Deadline deadline) {
+  for (;;) {
+    absorb();
+    if (done(parser)) return true;
+    if (client.peer_closed() || passed(deadline)) return false;
+    client.read_some(std::max(1, ms_left(deadline)));
+  }
+}
+
+bool SseStream::next_event(SseEvent& out, Deadline deadline) {
+  if (!wait_for([this](const SseParser& p) { return p.events.size() > next_; }, deadline)) {
+    return false;
+  }
+  out = parser.events[next_++];
+  return true;
+}
+
+bool SseStream::receives_new_event(Deadline deadline) {
+  pump(0);  // events already on the wire do not count as new
+  unsigned long long baseline = max_id_;
+  return wait_for([this, baseline](const SseParser&) { return max_id_ > baseline; }, deadline);
+}
+
+// -------------------------------------------------------------- conveniences
+
+HttpResponse http_raw(int port, const std::string& raw, bool head_request) {
+  Client client(port);
+  client.send(raw);
+  return client.read_response(after_ms(10000), head_request);
+}
+
+HttpResponse http_get(int port, const std::string& path) {
+  return http_raw(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+}
+
+HttpResponse publish(int port, const std::string& json, const std::string& extra_headers) {
+  std::string request = "POST /publish HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  if (lower(extra_headers).find("content-type:") == std::string::npos) {
+    request += "Content-Type: application/json\r\n";
+  }
+  request += "Content-Length: " + std::to_string(json.size()) + "\r\n" + extra_headers + "\r\n";
+  return http_raw(port, request + json);
+}
+
+std::string stats(int port) {
+  HttpResponse response = http_get(port, "/stats");
+  return response.status == 200 ? response.body : "";
+}
+
+namespace {
+// Position just after `"key":` (and any spaces), or npos.
+std::size_t value_start(const std::string& body, const std::string& key) {
+  std::size_t pos = body.find("\"" + key + "\"");
+  if (pos == std::string::npos) return pos;
+  pos += key.size() + 2;
+  while (pos < body.size() && std::isspace(static_cast<unsigned char>(body[pos]))) ++pos;
+  if (pos >= body.size() || body[pos] != ':') return std::string::npos;
+  ++pos;
+  while (pos < body.size() && std::isspace(static_cast<unsigned char>(body[pos]))) ++pos;
+  return pos;
+}
+}  // namespace
+
+double json_number(const std::string& body, const std::string& key) {
+  std::size_t pos = value_start(body, key);
+  if (pos == std::string::npos) return std::nan("");
+  const char* begin = body.c_str() + pos;
+  char* end = nullptr;
+  double value = std::strtod(begin, &end);
+  return end == begin ? std::nan("") : value;
+}
+
+std::string json_string(const std::string& body, const std::string& key) {
+  std::size_t pos = value_start(body, key);
+  if (pos == std::string::npos || body[pos] != '"') return "";
+  std::string out;
+  for (++pos; pos < body.size() && body[pos] != '"'; ++pos) {
+    char c = body[pos];
+    if (c == '\\' && pos + 5 < body.size() && body[pos + 1] == 'u') {
+      // \uXXXX to UTF-8; a surrogate half is encoded on its own, which is
+      // enough for comparing and measuring test strings.
+      unsigned long code = std::strtoul(body.substr(pos + 2, 4).c_str(), nullptr, 16);
+      pos += 5;
+      if (code < 0x80) {
+        out += static_cast<char>(code);
+      } else if (code < 0x800) {
+        out += static_cast<char>(0xC0 | (code >> 6));
+        out += static_cast<char>(0x80 | (code & 0x3F));
+      } else {
+        out += static_cast<char>(0xE0 | (code >> 12));
+        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (code & 0x3F));
+      }
+      continue;
+    }
+    if (c == '\\' && pos + 1 < body.size()) {
+      c = body[++pos];
+      if (c == 'n') c = '\n';
+      if (c == 'r') c = '\r';
+      if (c == 't') c = '\t';
+      if (c == 'b') c = '\b';
+      if (c == 'f') c = '\f';
+    }
+    out += c;
+  }
+  return out;
+}
+
+unsigned long long to_id(const std::string& text) {
+  if (text.empty() || text.size() > 19) return 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return 0;
+  }
+  return std::strtoull(text.c_str(), nullptr, 10);
+}
+
+bool wait_stat_at_least(int port, const std::string& key, double value, Deadline deadline) {
+  for (;;) {
+    if (json_number(stats(port), key) >= value) return true;
+    if (passed(deadline)) return false;
+    pause_ms(50, deadline);
+  }
+}
+
+TempDir::TempDir() {
+  char pattern[] = "/tmp/sse-it-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+void TempDir::write(const std::string& name, const std::string& content) const {
+  std::filesystem::path file = std::filesystem::path(path_) / name;
+  std::filesystem::create_directories(file.parent_path());
+  std::ofstream(file, std::ios::binary) << content;
+}

@@ -1,0 +1,266 @@
+// harness.h — support for the integration tests: starts the real sse-server
+// binary as a child process, talks to it over raw TCP sockets, and reads its
+// event stream the way a browser's EventSource would (WHATWG HTML §9.2).
+//
+// Every wait in here has a deadline and is built on poll(): a test either sees
+// the condition it asked for or fails with a message, it never hangs and never
+// "sleeps and hopes". Deadlines are generous because the server under test may
+// be an AddressSanitizer build on a busy two-core machine.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+// A point in time `ms` milliseconds from now.
+Deadline after_ms(long ms);
+
+// Milliseconds left until `deadline` (0 once it has passed), for poll().
+int ms_left(Deadline deadline);
+
+// Path of the binary under test: env SSE_SERVER, else "./sse-server".
+std::string server_path();
+
+// How a child process ended.
+struct ExitStatus {
+  bool timed_out = false;  // still running at the deadline
+  bool exited = false;     // WIFEXITED
+  int code = -1;           // WEXITSTATUS when exited
+  int signal = 0;          // WTERMSIG when killed by a signal
+};
+
+// One sse-server child. The constructor returns once the server printed its
+// "listening on ADDR:PORT" line, so the port is known and accepting; it throws
+// std::runtime_error (which doctest reports as a failure) when that line does
+// not come within 10 s.
+class ServerProcess {
+ public:
+  // `args` are extra options. `--host 127.0.0.1 --quiet` are always added, and
+  // `--port 0` too unless `args` name their own --port.
+  explicit ServerProcess(std::vector<std::string> args = {});
+  ~ServerProcess();  // SIGTERM, wait; SIGKILL after 5 s
+
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+  // Sends `sig` and waits until the child exits or `timeout_ms` passes.
+  ExitStatus signal_and_wait(int sig, long timeout_ms);
+
+  // True while the child has not exited (reaps it if it has).
+  bool running();
+
+ private:
+  ExitStatus wait_exit(Deadline deadline);
+
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;  // kept open so the server never writes into a closed pipe
+  int port_ = 0;
+  bool reaped_ = false;
+  ExitStatus status_;
+};
+
+// Runs the binary with exactly `args` (nothing added) and collects its output,
+// for command-line tests. Killed with SIGKILL if it outlives `timeout_ms`.
+struct RunResult {
+  ExitStatus status;
+  std::string out;
+  std::string err;
+};
+RunResult run_to_exit(const std::vector<std::string>& args, long timeout_ms);
+
+// A parsed HTTP response. Header names are lower-cased; a repeated header
+// keeps its last value (tests that care about repeats look at raw_head).
+struct HttpResponse {
+  int status = 0;  // 0: no complete response before the deadline or close
+  std::string status_line;
+  std::string raw_head;
+  std::map<std::string, std::string> headers;
+  std::string body;
+
+  bool has(const std::string& name) const { return headers.count(name) != 0; }
+  std::string header(const std::string& name) const;
+};
+
+// A raw TCP client. The socket is blocking, but every read and write is
+// preceded by poll() with the caller's deadline, so nothing waits forever.
+// Bytes received and not yet consumed stay in buffer().
+class Client {
+ public:
+  // Connects to 127.0.0.1:port. `rcvbuf` > 0 sets SO_RCVBUF before connect()
+  // (so the advertised window is small from the first segment). Throws on
+  // failure to connect.
+  explicit Client(int port, int rcvbuf = 0);
+  ~Client();
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Writes all of `bytes`; false if the peer reset or the deadline passed.
+  bool send(std::string_view bytes, long timeout_ms = 5000);
+
+  // Reads until `done(buffer())` holds, the peer closes, or the deadline.
+  // Returns whether `done` held.
+  bool read_until(const std::function<bool(const std::string&)>& done, Deadline deadline);
+  bool read_until(std::string_view needle, Deadline deadline);
+
+  // Reads one response: status line, headers, then a Content-Length body,
+  // a chunked body, or (neither, and `head_request` false) the bytes up to
+  // close. With `head_request` only the head is read. Consumes it from the
+  // buffer; what follows (a pipelined response) stays.
+  HttpResponse read_response(Deadline deadline, bool head_request = false);
+
+  // Reads only the status line and headers, leaving the body in buffer().
+  HttpResponse read_head(Deadline deadline);
+
+  // Reads (and keeps in buffer()) until the server closes the connection.
+  // True when it closed (EOF or reset) before the deadline.
+  bool wait_closed(Deadline deadline);
+
+  // Reads whatever is available within `ms` milliseconds; returns bytes read.
+  std::size_t read_some(long ms);
+
+  // Closes with SO_LINGER 0, so the server sees a reset, not a FIN.
+  void close_abruptly();
+
+  std::string& buffer() { return buffer_; }
+  bool peer_closed() const { return peer_closed_; }
+  int fd() const { return fd_; }
+
+ private:
+  // One poll()+recv(); returns false on timeout, EOF or error.
+  bool fill(Deadline deadline);
+
+  int fd_ = -1;
+  std::string buffer_;
+  bool peer_closed_ = false;
+};
+
+// One dispatched event, as EventSource would deliver it.
+struct SseEvent {
+  std::string type = "message";  // the `event:` field, "message" if none
+  std::string data;              // `data:` lines joined by "\n"
+  std::string last_event_id;     // the last event ID buffer at dispatch
+  bool had_id_field = false;     // this event carried its own `id:` line
+};
+
+// One line of the stream, for tests about framing (retry first, comments).
+struct SseLine {
+  bool comment = false;
+  std::string field;  // empty for comments and blank lines
+  std::string value;  // comment text after the ':' for comments
+  bool blank = false;
+};
+
+// The event-stream interpretation of WHATWG HTML §9.2.6: lines end in CRLF,
+// LF or CR; a blank line dispatches; ':' starts a comment; one space after
+// the field's colon is dropped; an event with no data is not dispatched.
+// Fed incrementally, so a CR at the end of one chunk and an LF at the start
+// of the next count as one line end.
+class SseParser {
+ public:
+  void feed(std::string_view bytes);
+
+  std::vector<SseLine> lines;
+  std::vector<SseEvent> events;
+  long retry_ms = -1;  // last valid `retry:` value, -1 if none
+
+ private:
+  void process_line(const std::string& line);
+  void dispatch();
+
+  std::string line_;
+  bool after_cr_ = false;
+  bool started_ = false;  // a leading BOM is skipped once
+  std::string data_;
+  std::string type_;
+  std::string last_id_;
+  bool id_in_event_ = false;
+};
+
+// A subscriber: connects, sends GET `target`, reads the response head, then
+// parses the body as an event stream.
+class SseStream {
+ public:
+  explicit SseStream(int port, const std::string& target = "/sse",
+                     const std::string& extra_headers = "", int rcvbuf = 0);
+
+  // Reads until `done(parser)` holds; false on deadline or close.
+  bool wait_for(const std::function<bool(const SseParser&)>& done, Deadline deadline);
+
+  // The next event not yet returned by next_event(); false if none arrived.
+  bool next_event(SseEvent& out, Deadline deadline);
+
+  // Waits for an event with a numeric id above every id seen so far: the
+  // proof that the stream is still alive and moving forward.
+  bool receives_new_event(Deadline deadline);
+
+  // Reads whatever arrived within `ms` and parses it; returns at the first
+  // bytes, so it is a cheap "anything new?" check.
+  void pump(long ms);
+
+  // Reads and parses everything that arrives during the next `ms`: for
+  // checking that nothing more (no duplicate, no stray event) comes.
+  void collect(long ms);
+
+  // Highest numeric id seen so far, 0 if none.
+  unsigned long long max_id() const { return max_id_; }
+
+  HttpResponse head;
+  SseParser parser;
+  Client client;
+
+ private:
+  void absorb();             // moves client.buffer() into the parser
+  std::size_t next_ = 0;     // events handed out by next_event()
+  std::size_t scanned_ = 0;  // events already folded into max_id_
+  unsigned long long max_id_ = 0;
+};
+
+// GET `path` on a fresh connection ("Connection: close").
+HttpResponse http_get(int port, const std::string& path);
+
+// Any request on a fresh connection. `raw` is sent as is.
+HttpResponse http_raw(int port, const std::string& raw, bool head_request = false);
+
+// POST /publish with a JSON body; `extra_headers` end in "\r\n" each.
+HttpResponse publish(int port, const std::string& json, const std::string& extra_headers = "");
+
+// The body of GET /stats (empty if the request failed).
+std::string stats(int port);
+
+// The number after "key": in a JSON text, found by plain search (the /stats
+// keys are unique, so no real parser is needed); NaN if absent, which makes
+// every comparison with it fail.
+double json_number(const std::string& body, const std::string& key);
+
+// The string value after "key":, with JSON escapes decoded; empty if absent.
+std::string json_string(const std::string& body, const std::string& key);
+
+// Parses a decimal event id; 0 if `text` is not one.
+unsigned long long to_id(const std::string& text);
+
+// Polls /stats until json_number(key) >= value or the deadline passes.
+bool wait_stat_at_least(int port, const std::string& key, double value, Deadline deadline);
+
+// A fresh directory under /tmp, removed (with its contents) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  void write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
