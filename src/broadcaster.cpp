@@ -1,6 +1,8 @@
 // broadcaster.cpp — see broadcaster.h.
 #include "sse/broadcaster.h"
 
+#include <cstring>
+
 #include "sse/clock.h"
 #include "sse/history.h"
 #include "sse/sse_frame.h"
@@ -16,8 +18,10 @@ uint64_t Broadcaster::publish(std::string_view topic_name, std::string_view even
   auto [it, inserted] = topics_.try_emplace(std::string(topic_name));
   Topic& topic = it->second;
   if (inserted) topic.name = it->first;
-  ++topic.pending_events;
-  pending_.push_back(PendingEvent{id, &topic, encode_event(id, event, data), mono_ns()});
+  if (topic.pending_events++ == 0) pass_topics_.push_back(&topic);
+  FrameRef frame = encode_event(id, event, data);
+  topic.pending_bytes += frame->size();
+  pending_.push_back(PendingEvent{id, &topic, std::move(frame), mono_ns()});
   ++counters_.events_published;
   return id;
 }
@@ -86,27 +90,80 @@ void Broadcaster::flush_scheduled() {
   to_flush_.clear();
 }
 
+void Broadcaster::build_pass_frames() {
+  for (Topic* topic : pass_topics_) {
+    if (topic->pending_events > 1) topic->pass_frame = FrameRef::allocate(topic->pending_bytes);
+  }
+  // One walk in id order fills every topic's frame; pending_bytes counts
+  // down to tell where the next event goes.
+  for (const PendingEvent& event : pending_) {
+    Topic& topic = *event.topic;
+    if (topic.pending_events == 1) {
+      topic.pass_frame = event.frame;  // nothing to join
+      continue;
+    }
+    size_t offset = topic.pass_frame->size() - topic.pending_bytes;
+    std::memcpy(topic.pass_frame.writable() + offset, event.frame->data(), event.frame->size());
+    topic.pending_bytes -= event.frame->size();
+  }
+}
+
+void Broadcaster::queue_in_id_order(Subscriber& subscriber) {
+  // Most multi-topic subscribers got events from one of their topics only:
+  // then that topic's pass frame is already in id order.
+  Topic* only = nullptr;
+  size_t topics_with_events = 0;
+  for (const Subscriber::Membership& membership : subscriber.memberships_) {
+    if (membership.topic->pending_events > 0) {
+      only = membership.topic;
+      ++topics_with_events;
+    }
+  }
+  if (topics_with_events == 1) {
+    subscriber.out_.push(only->pass_frame);
+    return;
+  }
+  for (const PendingEvent& event : pending_) {
+    for (const Subscriber::Membership& membership : subscriber.memberships_) {
+      if (membership.topic == event.topic) subscriber.out_.push(event.frame);
+    }
+  }
+}
+
 void Broadcaster::deliver_pending(int64_t now_ms) {
   if (pending_.empty()) return;
-  for (const PendingEvent& event : pending_) {
-    for (Subscriber* subscriber : event.topic->subscribers) {
-      subscriber->out_.push(event.frame);
+  build_pass_frames();
+  for (Topic* topic : pass_topics_) {
+    for (Subscriber* subscriber : topic->subscribers) {
       subscriber->last_sent_ms_ = now_ms;
-      schedule_flush(*subscriber);
+      if (subscriber->memberships_.size() == 1) {
+        subscriber->out_.push(topic->pass_frame);
+        schedule_flush(*subscriber);
+      } else if (!subscriber->flush_pending_) {  // first of its topics seen
+        multi_topic_.push_back(subscriber);
+        schedule_flush(*subscriber);
+      }
     }
-    counters_.frames_sent += event.topic->subscribers.size();
+    counters_.frames_sent += topic->subscribers.size() * topic->pending_events;
   }
+  for (Subscriber* subscriber : multi_topic_) queue_in_id_order(*subscriber);
+  multi_topic_.clear();
   flush_scheduled();
 
   int64_t done_ns = mono_ns();
   for (PendingEvent& event : pending_) {
     counters_.fanout_us.record((done_ns - event.published_ns) / 1000);
-    --event.topic->pending_events;
     if (history_ != nullptr) history_->add(event.id, event.topic->name, std::move(event.frame));
-    // A topic that had events but nobody listening is dropped now.
-    forget_if_unused(*event.topic);
   }
   pending_.clear();
+  for (Topic* topic : pass_topics_) {
+    topic->pending_events = 0;
+    topic->pending_bytes = 0;
+    topic->pass_frame = FrameRef();
+    // A topic that had events but nobody listening is dropped now.
+    forget_if_unused(*topic);
+  }
+  pass_topics_.clear();
 }
 
 void Broadcaster::send_heartbeats(int64_t now_ms, int64_t idle_ms) {

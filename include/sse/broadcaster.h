@@ -2,11 +2,17 @@
 //
 // publish() gives an event the next id, serializes it once into a Frame
 // (sse_frame) and parks it in the pass's pending list. At the end of each
-// event-loop pass the server calls deliver_pending(): in id order, each
-// event's frame is queued (a reference, not a copy) to every subscriber of
-// its topic, and then each subscriber touched is flushed once, so whatever
-// was published in one pass reaches a socket in one writev(). Then each delivered event is handed to the
-// History (when one is attached) for replay to clients that reconnect.
+// event-loop pass the server calls deliver_pending(), which
+//   1. joins each topic's events of the pass, in id order, into one "pass
+//      frame" (just the event's own frame when there is one),
+//   2. queues that frame (a reference, not a copy) to every subscriber of
+//      the topic, and
+//   3. flushes each subscriber touched once,
+// so whatever was published in one pass reaches a socket in one write of
+// one contiguous buffer. A subscriber of several topics that got events in
+// the same pass instead gets each event's own frame, in id order, so its
+// ids still increase. Then each event's frame is handed to the History
+// (when one is attached) for replay to clients that reconnect.
 //
 // Subscribers are known only as "something with an output queue"
 // (class Subscriber); the broadcaster never sees a socket. A topic keeps a
@@ -64,7 +70,10 @@ class Subscriber {
 struct Topic {
   std::string name;
   std::vector<Subscriber*> subscribers;
-  size_t pending_events = 0;  // of this pass, not yet delivered
+  // This pass's events, not yet delivered, and their bytes.
+  size_t pending_events = 0;
+  size_t pending_bytes = 0;
+  FrameRef pass_frame;  // built by deliver_pending, dropped after it
 };
 
 struct BroadcastCounters {
@@ -108,6 +117,8 @@ class Broadcaster {
   void forget_if_unused(Topic& topic);
   void schedule_flush(Subscriber& subscriber);
   void flush_scheduled();
+  void build_pass_frames();
+  void queue_in_id_order(Subscriber& subscriber);
 
   // Published this pass, in id order. Delivering in this order is what keeps
   // a subscriber of several topics receiving ids in increasing order.
@@ -121,6 +132,8 @@ class Broadcaster {
   std::unordered_map<std::string, Topic> topics_;
   std::vector<Subscriber*> all_;
   std::vector<PendingEvent> pending_;
+  std::vector<Topic*> pass_topics_;      // topics with pending events
+  std::vector<Subscriber*> multi_topic_;  // subscribers queue_in_id_order serves
   std::vector<Subscriber*> to_flush_;
   uint64_t next_id_;
   History* history_ = nullptr;
