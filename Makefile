@@ -4,6 +4,8 @@
 #   make run      install missing packages, build, run on port 3000
 #   make test     install missing packages, build, run unit, integration
 #                 (both under AddressSanitizer + UBSan) and browser tests
+#   make bench    the fan-out benchmark sweep against the floor (bench/README.md)
+#   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 300)
 #   make deps     install the Debian packages and npm test clients (idempotent)
 #   make clean    remove build output
 
@@ -30,10 +32,12 @@ INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integrat
 # (the machine may carry its own Node.js build).
 DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev curl chromium clang libclang-rt-14-dev
 NPM_MODULES := node_modules/playwright-core node_modules/eventsource
+# The benchmarks also plot (gnuplot) and pin processes to cores (taskset).
+BENCH_PACKAGES := g++ make libsimdjson-dev gnuplot-nox util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run test unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
-	clean bench
+	bench-deps clean bench
 
 all: sse-server
 
@@ -124,19 +128,32 @@ client-test: sse-server
 browser-test: sse-server
 	SSE_SERVER=./sse-server node tests/browser/test_page.mjs
 
-deps:
+# Installs the Debian packages in $(1) that are missing: `apt-get update`
+# once, and only when something is missing, so a ready machine pays nothing.
+define apt_install
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing$$missing"; \
+	  echo "make: installing$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PACKAGES))
 	@for m in $(NPM_MODULES); do [ -d $$m ] || { \
 	  echo "make deps: npm install (test clients, versions pinned in package.json)"; \
 	  npm install --no-package-lock --no-audit --no-fund --loglevel=error; break; }; done
+
+bench-deps:
+	$(call apt_install,$(BENCH_PACKAGES))
+
+# The fan-out sweep (bench/README.md): sse-server against the floor.
+bench: bench-deps sse-server
+	bench/run.sh
 
 clean:
 	rm -rf build sse-server

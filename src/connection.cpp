@@ -1,6 +1,6 @@
 // connection.cpp — see connection.h. Follow a request: on_events() ->
 // on_reading() -> read_input() -> process_input() -> parser -> on_head()
-// -> answer() -> respond() -> write_out() -> OutQueue::flush() -> writev().
+// -> answer() -> respond() -> write_out() -> OutQueue::flush() -> sendmsg().
 #include "sse/connection.h"
 
 #include <errno.h>

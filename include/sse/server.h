@@ -8,7 +8,7 @@
 //   1. reactor.poll(): accept, read and answer requests, fire timers;
 //      publishes only park events on their topics;
 //   2. broadcaster.deliver_pending(): each event of this pass goes to its
-//      subscribers, one writev() per subscriber;
+//      subscribers, one sendmsg() per subscriber;
 //   3. reap_closed(): destroy the connections closed during 1 and 2.
 #pragma once
 
