@@ -5,6 +5,8 @@
 #   make test     install missing packages, build, run unit, integration
 #                 (both under AddressSanitizer + UBSan) and browser tests
 #   make bench    the fan-out benchmark sweep against the floor (bench/README.md)
+#   make bench-compare  the same against nginx + nchan and a Node.js server
+#   make bench-http     wrk and hey on /health, a static file and /publish
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 300)
 #   make deps     install the Debian packages and npm test clients (idempotent)
 #   make clean    remove build output
@@ -37,7 +39,7 @@ BENCH_PACKAGES := g++ make libsimdjson-dev gnuplot-nox util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run test unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
-	bench-deps clean bench
+	bench-deps clean bench bench-compare bench-http
 
 all: sse-server
 
@@ -154,6 +156,14 @@ bench-deps:
 # The fan-out sweep (bench/README.md): sse-server against the floor.
 bench: bench-deps sse-server
 	bench/run.sh
+
+# The same workload against the floor, nginx + nchan and a Node.js server,
+# and the wrk/hey recipes against nginx; each installs its own servers.
+bench-compare: bench-deps sse-server
+	bench/compare.sh
+
+bench-http: bench-deps sse-server
+	bench/http.sh
 
 clean:
 	rm -rf build sse-server

@@ -11,7 +11,20 @@
 // Wire format read (WHATWG HTML §9.2 "Server-sent events"): lines end with LF
 // (a trailing CR is stripped), an event ends at a blank line, `id:` and `data:`
 // are read, `:` comments and `retry:` are skipped. A named event (`event:`) is
-// an error here: the benchmark publishes none, so one means a resume gap.
+// an error here: the benchmark publishes none, so one means a resume gap. A
+// stream sent with `Transfer-Encoding: chunked` (what Node's http module does
+// for a response without Content-Length) is de-chunked first (RFC 9112 §7.1).
+//
+// Loss, duplication and reordering are judged by the sequence number the
+// publisher put in the data, never by the `id:` line, so servers whose ids are
+// not integers can be measured too. `--protocol` says how to publish:
+//   json  (default: sse-server, bench/floor, bench/node-server.mjs)
+//         POST /publish with {"data":"..."}, a JSON array of them in burst mode;
+//         202 expected.
+//   nchan (nginx + nchan's nchan_publisher) the raw POST body is the message,
+//         one event per POST, so a burst batch goes as that many pipelined
+//         POSTs; 201 (delivered to subscribers) or 202 expected. Its ids look
+//         like `1700000000:0` and are not read.
 //
 // Time is CLOCK_MONOTONIC ns everywhere: the publisher stamps it into the data
 // (`<t_ns>:<seq>:<padding>`), sse-server's ticker into `sent_mono_ns`. A
@@ -28,7 +41,7 @@
 //          --interval-ms I --mode publish|ticker|burst --payload BYTES
 //          --server-pid PID --csv FILE --label NAME
 //          [--warmup W] [--batch 50] [--burst-depth 4] [--sources 8] [--connect-batch 256]
-//          [--connect-timeout-ms 60000] [--grace-ms 10000]
+//          [--connect-timeout-ms 60000] [--grace-ms 10000] [--protocol json|nchan]
 // Exit status: 0 clean run, 1 any lost/duplicated/reordered event or error,
 // 2 bad usage.
 #include <arpa/inet.h>
@@ -64,6 +77,7 @@ namespace bench {
 namespace {
 
 enum class Mode { kPublish, kTicker, kBurst };
+enum class Protocol { kJson, kNchan };
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -83,6 +97,7 @@ struct Options {
   int connect_batch = 256;  // subscribers connecting at once
   int connect_timeout_ms = 60000;
   int grace_ms = 10000;  // wait for late deliveries after the last publish
+  Protocol protocol = Protocol::kJson;
 };
 
 constexpr uint64_t kPublisherTag = ~0ULL;
@@ -194,6 +209,9 @@ long server_rss_kb(int pid) {
 // assembled from `id:`/`data:` lines. `carry` holds an incomplete line (or an
 // incomplete response head) between reads.
 enum class SubState : uint8_t { kIdle, kConnecting, kAwaitingHead, kStreaming, kClosed };
+// Where a chunked stream is: in a chunk-size line (or its extension), in the
+// chunk's data, or in the CRLF after it; kEnd after the last (zero) chunk.
+enum class ChunkState : uint8_t { kSize, kExt, kSizeLF, kData, kDataCR, kDataLF, kEnd };
 
 struct Subscriber {
   int fd = -1;
@@ -202,6 +220,9 @@ struct Subscriber {
   bool ev_has_data = false;
   bool ev_named = false;
   bool ev_bad = false;
+  bool chunked = false;
+  ChunkState chunk_state = ChunkState::kSize;
+  uint32_t chunk_left = 0;
   int32_t ev_seq = kIgnored;
   int32_t last_seq = -1;
   int64_t ev_stamp = 0;
@@ -239,6 +260,8 @@ class Fanout {
   void on_subscriber(size_t i, uint32_t events);
   void on_connected(size_t i);
   void feed(size_t i, const char* p, size_t n, int64_t t);
+  void dechunk(size_t i, const char* p, size_t n, int64_t t);
+  void feed_lines(size_t i, const char* p, size_t n, int64_t t);
   void on_line(size_t i, std::string_view line, int64_t t);
   void on_event_end(size_t i, int64_t t);
   void record(size_t i, int32_t seq, int64_t stamp, int64_t t);
@@ -449,7 +472,6 @@ void Fanout::on_subscriber(size_t i, uint32_t events) {
 // (until CRLF CRLF), then event-stream lines.
 void Fanout::feed(size_t i, const char* p, size_t n, int64_t t) {
   Subscriber& s = subs_[i];
-  const char* end = p + n;
   if (s.state == SubState::kAwaitingHead) {
     s.carry.append(p, n);
     size_t head_end = s.carry.find("\r\n\r\n");
@@ -466,6 +488,11 @@ void Fanout::feed(size_t i, const char* p, size_t n, int64_t t) {
       close_subscriber(i, false);
       return;
     }
+    std::string head = s.carry.substr(0, head_end);
+    for (char& c : head) c = char(std::tolower(static_cast<unsigned char>(c)));
+    size_t te = head.find("\ntransfer-encoding:");
+    s.chunked = te != std::string::npos &&
+                head.substr(te, head.find('\n', te + 1) - te).find("chunked") != std::string::npos;
     std::string rest = s.carry.substr(head_end + 4);
     s.carry.clear();
     s.state = SubState::kStreaming;
@@ -474,6 +501,80 @@ void Fanout::feed(size_t i, const char* p, size_t n, int64_t t) {
     if (!rest.empty()) feed(i, rest.data(), rest.size(), t);
     return;
   }
+  if (s.chunked) {
+    dechunk(i, p, n, t);
+  } else {
+    feed_lines(i, p, n, t);
+  }
+}
+
+// Strips the chunked framing and hands each piece of chunk data to
+// feed_lines(). Chunk boundaries need not fall on line boundaries: the line
+// parser's carry joins the pieces.
+void Fanout::dechunk(size_t i, const char* p, size_t n, int64_t t) {
+  Subscriber& s = subs_[i];
+  const char* end = p + n;
+  auto bad = [&](const char* what) {
+    fail("subscriber %zu: bad chunked encoding (%s)", i, what);
+    close_subscriber(i, false);
+  };
+  while (p < end && s.state == SubState::kStreaming) {
+    switch (s.chunk_state) {
+      case ChunkState::kSize: {
+        char c = *p++;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d >= 0) {
+          if (s.chunk_left >= (1u << 24)) return bad("chunk over 256 MiB");
+          s.chunk_left = s.chunk_left * 16 + uint32_t(d);
+        } else if (c == ';') {
+          s.chunk_state = ChunkState::kExt;
+        } else if (c == '\r') {
+          s.chunk_state = ChunkState::kSizeLF;
+        } else {
+          return bad("chunk size");
+        }
+        break;
+      }
+      case ChunkState::kExt:
+        if (*p++ == '\r') s.chunk_state = ChunkState::kSizeLF;
+        break;
+      case ChunkState::kSizeLF:
+        if (*p++ != '\n') return bad("chunk size line");
+        s.chunk_state = s.chunk_left ? ChunkState::kData : ChunkState::kEnd;
+        if (s.chunk_left == 0) {
+          fail("subscriber %zu: the server ended the stream (last chunk)", i);
+          return close_subscriber(i, false);
+        }
+        break;
+      case ChunkState::kData: {
+        size_t k = std::min(size_t(s.chunk_left), size_t(end - p));
+        s.chunk_left -= uint32_t(k);
+        if (s.chunk_left == 0) s.chunk_state = ChunkState::kDataCR;
+        feed_lines(i, p, k, t);
+        p += k;
+        break;
+      }
+      case ChunkState::kDataCR:
+        if (*p++ != '\r') return bad("CRLF after chunk data");
+        s.chunk_state = ChunkState::kDataLF;
+        break;
+      case ChunkState::kDataLF:
+        if (*p++ != '\n') return bad("CRLF after chunk data");
+        s.chunk_state = ChunkState::kSize;
+        break;
+      case ChunkState::kEnd:
+        return;
+    }
+  }
+}
+
+// Event-stream lines out of stream bytes (already de-chunked).
+void Fanout::feed_lines(size_t i, const char* p, size_t n, int64_t t) {
+  Subscriber& s = subs_[i];
+  const char* end = p + n;
   if (!s.carry.empty()) {  // finish the line left over from the last read
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
     if (!nl) {
@@ -516,7 +617,9 @@ void Fanout::on_line(size_t i, std::string_view line, int64_t t) {
   const char* b = value.data();
   const char* e = b + value.size();
   if (field == "id") {
-    if (std::from_chars(b, e, s.ev_id).ec != std::errc()) s.ev_bad = true;
+    // Only the ticker mode uses ids (sse-server's integers); nchan's are not.
+    if (o_.protocol == Protocol::kJson && std::from_chars(b, e, s.ev_id).ec != std::errc())
+      s.ev_bad = true;
   } else if (field == "event") {
     s.ev_named = true;
   } else if (field == "data") {
@@ -638,28 +741,37 @@ bool Fanout::open_publisher() {
 
 // One POST /publish: a single {"data":...} object, or in burst mode a JSON
 // array of `count` of them. Every event of the request carries the same stamp,
-// taken just before the request is built.
+// taken just before the request is built. With --protocol nchan each event is
+// its own POST whose body is the data itself, the `count` POSTs pipelined.
 void Fanout::send_events(int first_seq, int count, bool warm) {
   const int64_t t = mono_ns();
+  const bool raw = o_.protocol == Protocol::kNchan;
+  const std::string head = "POST /publish HTTP/1.1\r\nHost: " + o_.host + ':' +
+                           std::to_string(o_.port) + "\r\nContent-Type: " +
+                           (raw ? "text/plain" : "application/json") + "\r\nContent-Length: ";
   std::string body;
   body.reserve(size_t(count) * size_t(o_.payload + 16) + 2);
   bool array = o_.mode == Mode::kBurst && !warm;
-  if (array) body += '[';
+  if (array && !raw) body += '[';
   for (int k = 0; k < count; ++k) {
-    if (k) body += ',';
     std::string data =
         std::to_string(t) + ':' + (warm ? std::string("w") : std::to_string(first_seq + k)) + ':';
     if (data.size() < size_t(o_.payload)) data.append(size_t(o_.payload) - data.size(), 'x');
+    if (raw) {
+      pub_.out += head + std::to_string(data.size()) + "\r\n\r\n" + data;
+      pub_.pending++;
+      continue;
+    }
+    if (k) body += ',';
     body += "{\"data\":\"";
     body += data;
     body += "\"}";
   }
-  if (array) body += ']';
-  pub_.out +=
-      "POST /publish HTTP/1.1\r\nHost: " + o_.host + ':' + std::to_string(o_.port) +
-      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-      "\r\n\r\n" + body;
-  pub_.pending++;
+  if (!raw) {
+    if (array) body += ']';
+    pub_.out += head + std::to_string(body.size()) + "\r\n\r\n" + body;
+    pub_.pending++;
+  }
   if (!warm && first_publish_ == 0) first_publish_ = t;
   on_publisher(EPOLLOUT);
 }
@@ -700,7 +812,7 @@ void Fanout::on_publisher(uint32_t events) {
     size_t length = cl == std::string::npos ? 0 : std::strtoul(head.c_str() + cl + 16, nullptr, 10);
     if (pub_.in.size() < head_end + 4 + length) return;
     int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
-    if (status != 202) {
+    if (status != 202 && !(o_.protocol == Protocol::kNchan && status == 201)) {
       fail("publisher: status %d: %s", status, pub_.in.substr(head_end + 4, length).c_str());
     }
     pub_.in.erase(0, head_end + 4 + length);
@@ -782,8 +894,10 @@ void Fanout::measure() {
     // Burst keeps --burst-depth requests in flight: as fast as the server
     // answers, and the next batch is already queued when it does, so neither
     // the reply's round trip nor this loop's turn leaves the server idle.
-    bool may_send =
-        o_.mode == Mode::kPublish || (o_.mode == Mode::kBurst && pub_.pending < o_.burst_depth);
+    // (nchan: a batch is `batch` POSTs, so the depth is counted in batches.)
+    const int per_batch = o_.protocol == Protocol::kNchan ? o_.batch : 1;
+    bool may_send = o_.mode == Mode::kPublish ||
+                    (o_.mode == Mode::kBurst && pub_.pending < o_.burst_depth * per_batch);
     if (may_send && next_seq < e_) {
       int64_t due = o_.mode == Mode::kBurst ? now : t_start_ + int64_t(next_seq) * step;
       if (now >= due) {
@@ -971,7 +1085,8 @@ int Fanout::run() {
                "fanout: %s\nusage: fanout --port P [--host 127.0.0.1] --subscribers N --events E "
                "--interval-ms I --mode publish|ticker|burst --payload BYTES --server-pid PID "
                "--csv FILE --label NAME [--warmup W] [--batch 50] [--burst-depth 4] [--sources 8] "
-               "[--connect-batch 256] [--connect-timeout-ms 60000] [--grace-ms 10000]\n",
+               "[--connect-batch 256] [--connect-timeout-ms 60000] [--grace-ms 10000] "
+               "[--protocol json|nchan]\n",
                msg);
   std::exit(2);
 }
@@ -1032,7 +1147,14 @@ Options parse(int argc, char** argv) {
       o.connect_timeout_ms = to_int(name, value, 1, 3600000);
     else if (name == "--grace-ms")
       o.grace_ms = to_int(name, value, 0, 3600000);
-    else if (name == "--mode") {
+    else if (name == "--protocol") {
+      if (value == "json")
+        o.protocol = Protocol::kJson;
+      else if (value == "nchan")
+        o.protocol = Protocol::kNchan;
+      else
+        usage(("bad value for --protocol: " + value).c_str());
+    } else if (name == "--mode") {
       if (value == "publish")
         o.mode = Mode::kPublish;
       else if (value == "ticker")
@@ -1046,6 +1168,9 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.port == 0) usage("--port is required");
+  if (o.protocol == Protocol::kNchan && o.mode == Mode::kTicker) {
+    usage("--mode ticker needs sse-server's ticker (--protocol json)");
+  }
   if (uint64_t(o.subscribers) * uint64_t(o.events) > 200000000ULL) {
     usage("subscribers x events over 2e8: too much to keep per delivery");
   }
