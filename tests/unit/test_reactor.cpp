@@ -29,27 +29,30 @@ struct Recorder final : sse::EventHandler {
   }
 };
 
-struct Pair {
+// A reactor watching end `a` of a socketpair for input, with a Recorder.
+struct Watched {
+  Reactor reactor;
   UniqueFd a, b;
-  Pair() {
+  Recorder handler;
+  Watched() {
     int fds[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
     a.reset(fds[0]);
     b.reset(fds[1]);
+    handler.fd = a.get();
+    REQUIRE(reactor.add(a.get(), EPOLLIN, &handler));
   }
 };
 
 }  // namespace
 
 TEST_CASE("a readable fd is dispatched to its handler, once per poll") {
-  Reactor reactor;
-  Pair pair;
-  Recorder handler;
-  handler.fd = pair.a.get();
-  REQUIRE(reactor.add(pair.a.get(), EPOLLIN, &handler));
+  Watched w;
+  Reactor& reactor = w.reactor;
+  Recorder& handler = w.handler;
 
   CHECK(reactor.poll(0) == 0);  // nothing to read yet
-  REQUIRE(::write(pair.b.get(), "x", 1) == 1);
+  REQUIRE(::write(w.b.get(), "x", 1) == 1);
   CHECK(reactor.poll(1000) == 1);
   REQUIRE(handler.seen.size() == 1);
   CHECK((handler.seen[0] & EPOLLIN) != 0);
@@ -57,44 +60,38 @@ TEST_CASE("a readable fd is dispatched to its handler, once per poll") {
 }
 
 TEST_CASE("registration is level-triggered: unread input is reported again") {
-  Reactor reactor;
-  Pair pair;
-  Recorder handler;
-  handler.fd = pair.a.get();
+  Watched w;
+  Reactor& reactor = w.reactor;
+  Recorder& handler = w.handler;
   handler.consume = false;
-  REQUIRE(reactor.add(pair.a.get(), EPOLLIN, &handler));
-  REQUIRE(::write(pair.b.get(), "x", 1) == 1);
+  REQUIRE(::write(w.b.get(), "x", 1) == 1);
   CHECK(reactor.poll(1000) == 1);
   CHECK(reactor.poll(0) == 1);
   CHECK(handler.seen.size() == 2);
 }
 
 TEST_CASE("modify changes the interest set; remove stops dispatch") {
-  Reactor reactor;
-  Pair pair;
-  Recorder handler;
-  handler.fd = pair.a.get();
-  REQUIRE(reactor.add(pair.a.get(), EPOLLIN, &handler));
+  Watched w;
+  Reactor& reactor = w.reactor;
+  Recorder& handler = w.handler;
   CHECK(reactor.poll(0) == 0);
 
   // An empty socket buffer is writable at once.
-  REQUIRE(reactor.modify(pair.a.get(), EPOLLIN | EPOLLOUT, &handler));
+  REQUIRE(reactor.modify(w.a.get(), EPOLLIN | EPOLLOUT, &handler));
   CHECK(reactor.poll(1000) == 1);
   REQUIRE(handler.seen.size() == 1);
   CHECK((handler.seen[0] & EPOLLOUT) != 0);
 
-  reactor.remove(pair.a.get());
+  reactor.remove(w.a.get());
   CHECK(reactor.poll(0) == 0);
   CHECK(handler.seen.size() == 1);
 }
 
 TEST_CASE("the peer closing is reported as a hang-up") {
-  Reactor reactor;
-  Pair pair;
-  Recorder handler;
-  handler.fd = pair.a.get();
-  REQUIRE(reactor.add(pair.a.get(), EPOLLIN, &handler));
-  pair.b.reset();
+  Watched w;
+  Reactor& reactor = w.reactor;
+  Recorder& handler = w.handler;
+  w.b.reset();
   CHECK(reactor.poll(1000) == 1);
   REQUIRE(!handler.seen.empty());
   CHECK((handler.seen[0] & (EPOLLHUP | EPOLLRDHUP | EPOLLIN)) != 0);
