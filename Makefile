@@ -8,6 +8,8 @@
 #   make bench-compare  the same against nginx + nchan and a Node.js server
 #   make bench-http     wrk and hey on /health, a static file and /publish
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 300)
+#   make soak     SOAK_SECONDS (default 600) of subscribers, publishing, churn
+#                 and hostile clients against ./sse-server (tests/soak/)
 #   make deps     install the Debian packages and npm test clients (idempotent)
 #   make clean    remove build output
 
@@ -39,7 +41,7 @@ BENCH_PACKAGES := g++ make libsimdjson-dev gnuplot-nox util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run test unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
-	bench-deps clean bench bench-compare bench-http
+	bench-deps clean bench bench-compare bench-http soak
 
 all: sse-server
 
@@ -101,6 +103,17 @@ fuzz: deps $(FUZZ_BIN)
 
 fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
+# The soak client reuses the integration harness; it runs against the
+# release build, the one users run for days.
+SOAK_SECONDS ?= 600
+
+build/soak: tests/soak/soak.cpp tests/integration/harness.cpp tests/integration/harness.h \
+  | build/release
+	$(CXX) $(CXXSTD) -Itests/integration -O2 -g -Wall -Wextra -o $@ $(filter %.cpp,$^)
+
+soak: deps sse-server build/soak
+	build/soak --seconds $(SOAK_SECONDS) --server ./sse-server
 
 run: deps sse-server
 	./sse-server

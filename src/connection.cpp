@@ -27,8 +27,12 @@ namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 // Stop parsing pipelined requests while this much of their answers is unsent.
 constexpr size_t kMaxPipelinedBacklog = 256 * 1024;
-// How long a closing connection may keep sending before we give up on it.
+// After our last response, how long we wait for the client to close its
+// side (lingering close) before closing anyway.
 constexpr int64_t kLingerMs = 2000;
+// Reads per wake-up for a connection whose input we discard: bounded, so a
+// client that sends without pause cannot keep the loop to itself.
+constexpr int kMaxDiscardReads = 16;
 
 // Up to 10% more than --retry-ms, so that the clients of a restarted server
 // do not all come back in the same millisecond.
@@ -48,19 +52,19 @@ Connection::Connection(ServerContext& context, UniqueFd fd, const sockaddr_stora
 }
 
 Connection::~Connection() {
-  if (state_ != State::kClosed) detach();
+  if (state_ != State::kClosed) release();
   --context_.counters.connections_open;
 }
 
 bool Connection::start() {
   begin_request(mono_ms());
-  interest_ = EPOLLIN;
+  interest_ = EPOLLIN | EPOLLRDHUP;
   return context_.reactor.add(fd_.get(), interest_, this);
 }
 
 bool Connection::start_rejected() {
   ++context_.counters.connections_rejected;
-  interest_ = EPOLLIN;
+  interest_ = EPOLLIN | EPOLLRDHUP;
   if (!context_.reactor.add(fd_.get(), interest_, this)) return false;
   ResponseBuilder response(503);
   response.header("Content-Type", "text/plain; charset=utf-8").header("Retry-After", "1");
@@ -92,18 +96,26 @@ void Connection::on_events(uint32_t events) noexcept {
 }
 
 void Connection::on_reading(uint32_t events) {
-  if (events & EPOLLOUT) write_out();
-  if (state_ == State::kClosed) return;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && !peer_closed_) {
     if (!read_input()) peer_closed_ = true;
   }
-  process_input();
-  if (state_ == State::kClosed) return;
-  if (peer_closed_ && state_ != State::kStreaming) {
-    // The client sent everything it will send: answer it, then close.
-    close_after_write_ = true;
-  }
-  write_out();
+  serve();  // also writes what EPOLLOUT said there is room for
+}
+
+void Connection::serve() {
+  bool held_back;
+  do {
+    held_back = process_input();
+    if (state_ == State::kClosed) return;
+    if (peer_closed_ && !held_back && is_reading()) {
+      // The client sent everything it will send: answer it, then close.
+      close_after_write_ = true;
+    }
+    write_out();
+    if (state_ == State::kClosed) return;
+    // Requests held back by the pipelining limit go on as soon as writing
+    // made room for their answers.
+  } while (held_back && out_.backlog_bytes() <= kMaxPipelinedBacklog);
 }
 
 void Connection::on_streaming(uint32_t events) {
@@ -112,15 +124,7 @@ void Connection::on_streaming(uint32_t events) {
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
     // A subscriber has nothing more to say; anything it sends is dropped.
     // EOF or an error is the only news we act on.
-    char scratch[4096];
-    while (true) {
-      ssize_t n = ::read(fd_.get(), scratch, sizeof scratch);
-      if (n > 0) continue;
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-      close(n == 0 ? "subscriber left" : "subscriber connection error");
-      return;
-    }
+    if (!discard_input()) close("subscriber left");
   }
 }
 
@@ -131,25 +135,20 @@ void Connection::on_closing(uint32_t events) {
     // Lingering close: drain what the client still sends until it closes,
     // so that our last response is not lost to a TCP reset (nginx does the
     // same in ngx_http_lingering_close_handler).
-    char scratch[4096];
-    while (true) {
-      ssize_t n = ::read(fd_.get(), scratch, sizeof scratch);
-      if (n > 0) continue;
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-      close("closed");
-      return;
-    }
+    if (!discard_input()) close("closed");
   }
 }
 
+namespace {
+// There is one thread, so one read buffer serves every connection.
+char scratch[kReadChunk];
+}  // namespace
+
 bool Connection::read_input() {
   // Level-triggered: one read per wake-up is enough, and it keeps one
-  // chatty client from starving the others. There is one thread, so one
-  // scratch buffer serves every connection: appending only what arrived
+  // chatty client from starving the others. Appending only what arrived
   // keeps in_ as small as the request, instead of growing (and zero-filling)
   // 16 KiB per read.
-  static char scratch[kReadChunk];
   ssize_t n;
   do {
     n = ::read(fd_.get(), scratch, sizeof scratch);
@@ -158,34 +157,42 @@ bool Connection::read_input() {
     in_.append(scratch, static_cast<size_t>(n));
     return true;
   }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-  return false;
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-void Connection::process_input() {
-  while (!close_after_write_ && out_.backlog_bytes() <= kMaxPipelinedBacklog &&
-         (state_ == State::kReadingHead || state_ == State::kReadingBody)) {
+bool Connection::discard_input() {
+  for (int i = 0; i < kMaxDiscardReads; ++i) {
+    ssize_t n = ::read(fd_.get(), scratch, sizeof scratch);
+    if (n > 0 || (n < 0 && errno == EINTR)) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+  return true;  // more to come: level-triggered epoll calls us again
+}
+
+bool Connection::process_input() {
+  while (!close_after_write_ && is_reading()) {
+    if (out_.backlog_bytes() > kMaxPipelinedBacklog) return !in_.empty();
     if (state_ == State::kReadingBody) {
       ParseResult result =
           body_reader_.feed(in_.data(), in_.size(), body_wanted_ ? &body_ : nullptr);
       if (result.kind == ParseResult::Kind::kError) {
         fail(result.status, result.reason);
-        return;
+        return false;
       }
       size_t consumed = result.kind == ParseResult::Kind::kComplete ? result.consumed : in_.size();
       in_.erase(0, consumed);
-      if (result.kind == ParseResult::Kind::kIncomplete) return;
+      if (result.kind == ParseResult::Kind::kIncomplete) return false;
       on_body_complete();
       continue;
     }
 
-    if (in_.empty()) return;
+    if (in_.empty()) return false;
     Request request;
     ParseResult result = parser_.parse(in_.data(), in_.size(), request);
-    if (result.kind == ParseResult::Kind::kIncomplete) return;
+    if (result.kind == ParseResult::Kind::kIncomplete) return false;
     if (result.kind == ParseResult::Kind::kError) {
       fail(result.status, result.reason);
-      return;
+      return false;
     }
     ++context_.counters.requests;
     // `request` points into in_: consume the head only after answering.
@@ -194,7 +201,7 @@ void Connection::process_input() {
     if (state_ == State::kStreaming) {
       // The stream owns the rest of the connection; free the input buffer.
       std::string().swap(in_);
-      return;
+      return false;
     }
     if (wants_body) {
       state_ = State::kReadingBody;
@@ -202,6 +209,7 @@ void Connection::process_input() {
       begin_request(mono_ms());
     }
   }
+  return false;
 }
 
 // Validates framing, then answers (or prepares to read the body). Returns
@@ -235,7 +243,7 @@ bool Connection::on_head(const Request& request) {
     } else {
       body_wanted_ = true;
       body_keep_alive_ = request.keep_alive;
-      if (request.expect_continue) {
+      if (request.expect_continue && request.minor_version >= 1) {  // RFC 9110 §10.1.1
         out_.push(FrameRef::copy_of("HTTP/1.1 100 Continue\r\n\r\n"));
       }
     }
@@ -341,8 +349,20 @@ void Connection::answer(const Request& request, const RouteMatch& match) {
 void Connection::open_stream(const Request& request) {
   StreamRequest stream = parse_stream_request(request);
   bool keep_alive = request.keep_alive;
+  bool head_only = request.method == Method::kHead;
   if (stream.status != 200) {
-    respond(error_response(stream.status, stream.error, keep_alive, false), keep_alive);
+    // With CORS headers, so a cross-origin EventSource sees the 400 itself.
+    ResponseBuilder response(stream.status);
+    response.header("Content-Type", "text/plain; charset=utf-8");
+    add_cors_headers(response, context_.config.cors);
+    std::string body = std::to_string(stream.status) + " " + status_text(stream.status) + ": " +
+                       stream.error + "\n";
+    respond(response.finish(body, keep_alive, head_only), keep_alive);
+    return;
+  }
+  if (head_only) {
+    // Same head, no body, no replay; the connection stays an ordinary one.
+    respond(FrameRef::copy_of(stream_head(context_.config.cors, keep_alive)), keep_alive);
     return;
   }
   Broadcaster& broadcaster = context_.broadcaster;
@@ -355,11 +375,6 @@ void Connection::open_stream(const Request& request) {
   }
   StreamStart start = start_stream(stream, plan, context_.history, context_.config.cors,
                                    jittered_retry(context_.config.retry_ms));
-  if (request.method == Method::kHead) {
-    // Same head, no body; the connection stays an ordinary one.
-    respond(FrameRef::copy_of(start.head), keep_alive);
-    return;
-  }
   out_.push(FrameRef::copy_of(start.head + start.opening));
   for (FrameRef& frame : start.frames) out_.push(std::move(frame));
   state_ = State::kStreaming;
@@ -398,6 +413,11 @@ void Connection::write_out() {
     close("write failed (peer gone)");
     return;
   }
+  if (written > 0 && is_reading()) {
+    // A client that is reading its answers is not idle: the deadline counts
+    // from the last progress, so a long download is not cut off.
+    deadline_ms_ = mono_ms() + context_.config.header_timeout_ms;
+  }
   if (result == OutQueue::FlushResult::kDrained && close_after_write_ &&
       state_ != State::kClosing) {
     if (peer_closed_) {
@@ -410,22 +430,12 @@ void Connection::write_out() {
     deadline_ms_ = mono_ms() + kLingerMs;
     in_.clear();
   }
-  if (result == OutQueue::FlushResult::kDrained && state_ == State::kReadingHead &&
-      !in_.empty()) {
-    process_input();  // pipelined requests waited for the backlog to drain
-    if (state_ == State::kClosed) return;
-    if (!out_.empty()) {
-      write_out();
-      return;
-    }
-  }
   update_interest();
 }
 
 void Connection::update_interest() {
   uint32_t wanted = 0;
-  bool paused = (state_ == State::kReadingHead || state_ == State::kReadingBody) &&
-                (close_after_write_ || out_.backlog_bytes() > kMaxPipelinedBacklog);
+  bool paused = is_reading() && (close_after_write_ || out_.backlog_bytes() > kMaxPipelinedBacklog);
   if (!peer_closed_ && !paused) wanted |= EPOLLIN | EPOLLRDHUP;
   if (!out_.empty()) wanted |= EPOLLOUT;
   if (wanted != interest_) {
@@ -440,8 +450,8 @@ void Connection::check_timeouts(int64_t now_ms) noexcept {
     case State::kReadingHead:
     case State::kReadingBody:
       if (!out_.empty()) {
-        // Answers are queued but the client does not read them: the same
-        // deadline applies, or it could hold this connection forever.
+        // Answers are queued but the client has read nothing of them for a
+        // whole --header-timeout-ms, or it could hold this connection forever.
         close("client stopped reading responses");
         return;
       }
@@ -464,11 +474,11 @@ void Connection::check_timeouts(int64_t now_ms) noexcept {
 void Connection::close(const char* reason) noexcept {
   if (state_ == State::kClosed) return;
   if (!log_quiet()) log_line("fd %d: close (%s)", fd_.get(), reason);
-  detach();
+  release();
   context_.closed.push_back(this);
 }
 
-void Connection::detach() {
+void Connection::release() {
   context_.reactor.remove(fd_.get());
   context_.broadcaster.unsubscribe(*this);
   out_.clear();

@@ -9,13 +9,7 @@ namespace sse {
 
 namespace {
 
-ParseResult error(int status, const char* reason) {
-  ParseResult result;
-  result.kind = ParseResult::Kind::kError;
-  result.status = status;
-  result.reason = reason;
-  return result;
-}
+ParseResult error(int status, const char* reason) { return ParseResult::error(status, reason); }
 
 // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-"
 // / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA

@@ -20,13 +20,6 @@ constexpr Endpoint kEndpoints[] = {
     {"/health", Route::kHealth, "GET, HEAD, OPTIONS"},
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 RouteMatch route(Method method, std::string_view path) {

@@ -19,7 +19,21 @@ namespace {
 
 // A file is read whole into one Frame: fine for a demo page and its assets.
 // Serving large files would want sendfile(2) and a per-connection cursor.
-constexpr size_t kMaxFileSize = 64 << 20;
+constexpr size_t kMaxFileSize = 16 << 20;
+constexpr size_t kMaxCacheBytes = 64 << 20;
+
+// Reads `size` bytes of `fd` into a new Frame; empty if it could not.
+FrameRef read_whole(int fd, size_t size) {
+  FrameRef body = FrameRef::allocate(size);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, body.writable() + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return FrameRef();  // the file shrank or the disk failed under us
+    done += static_cast<size_t>(n);
+  }
+  return body;
+}
 
 int open_beneath(int directory, const std::string& relative) {
   open_how how{};
@@ -39,7 +53,7 @@ bool StaticFiles::open(const std::string& directory, std::string& error) {
   return true;
 }
 
-StaticFile StaticFiles::load(std::string_view url_path, bool want_body) const {
+StaticFile StaticFiles::load(std::string_view url_path, bool want_body) {
   StaticFile file;
   std::string relative;
   if (!percent_decode(url_path, relative) || relative.empty() || relative[0] != '/') {
@@ -50,6 +64,10 @@ StaticFile StaticFiles::load(std::string_view url_path, bool want_body) const {
   if (relative.empty() || relative.back() == '/') relative += "index.html";
 
   UniqueFd fd(open_beneath(directory_.get(), relative));
+  if (!fd && (errno == EMFILE || errno == ENFILE)) {
+    file.status = 503;  // the file may well exist: never tell the client it does not
+    return file;
+  }
   struct stat info{};
   if (!fd || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
     file.status = 404;  // missing, outside --www, a directory, a device...
@@ -63,21 +81,31 @@ StaticFile StaticFiles::load(std::string_view url_path, bool want_body) const {
   file.mime = mime_type(relative);
   file.status = 200;
   if (!want_body) return file;
-
-  file.body = FrameRef::allocate(file.size);
-  size_t done = 0;
-  while (done < file.size) {
-    ssize_t n = ::pread(fd.get(), file.body.writable() + done, file.size - done,
-                        static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      file.status = 500;  // the file shrank or the disk failed under us
-      file.body = FrameRef();
-      return file;
-    }
-    done += static_cast<size_t>(n);
-  }
+  file.body = cached_body(relative, fd.get(), info);
+  if (!file.body && file.size > 0) file.status = 500;
   return file;
+}
+
+FrameRef StaticFiles::cached_body(const std::string& relative, int fd, const struct stat& info) {
+  auto it = cache_.find(relative);
+  if (it != cache_.end()) {
+    const Cached& c = it->second;
+    if (c.device == info.st_dev && c.inode == info.st_ino && c.size == info.st_size &&
+        c.modified.tv_sec == info.st_mtim.tv_sec && c.modified.tv_nsec == info.st_mtim.tv_nsec) {
+      return c.body;
+    }
+    cache_bytes_ -= static_cast<size_t>(c.size);  // changed on disk: read it again
+    cache_.erase(it);
+  }
+  FrameRef body = read_whole(fd, static_cast<size_t>(info.st_size));
+  if (!body) return body;
+  if (cache_bytes_ + body->size() > kMaxCacheBytes) {
+    cache_.clear();  // frames still queued to clients live on by reference
+    cache_bytes_ = 0;
+  }
+  cache_.emplace(relative, Cached{info.st_dev, info.st_ino, info.st_size, info.st_mtim, body});
+  cache_bytes_ += body->size();
+  return body;
 }
 
 std::string_view mime_type(std::string_view filename) {

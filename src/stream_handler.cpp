@@ -97,18 +97,21 @@ std::string gap_data(std::string_view last_event_id, uint64_t oldest_id) {
   return json;
 }
 
-StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
-                         const History& history, std::string_view cors_origin,
-                         int64_t retry_ms) {
+std::string stream_head(std::string_view cors_origin, bool keep_alive) {
   ResponseBuilder head(200);
   head.header("Content-Type", "text/event-stream")
       .header("Cache-Control", "no-cache, no-transform")
-      .header("Connection", "keep-alive")
+      .header("Connection", keep_alive ? "keep-alive" : "close")
       .header("X-Accel-Buffering", "no");
   add_cors_headers(head, cors_origin);
+  return head.finish_head();
+}
 
+StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
+                         const History& history, std::string_view cors_origin,
+                         int64_t retry_ms) {
   StreamStart start;
-  start.head = head.finish_head();
+  start.head = stream_head(cors_origin, true);
   start.opening = encode_stream_open(retry_ms);
   if (!request.resume) return start;
   if (plan.gap) {

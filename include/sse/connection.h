@@ -53,7 +53,7 @@ struct ServerContext {
   Reactor& reactor;
   Broadcaster& broadcaster;
   History& history;
-  const StaticFiles& files;
+  StaticFiles& files;
   ServerCounters& counters;
   uint64_t first_event_id;
   std::vector<Connection*>& closed;  // destroyed by the server after each pass
@@ -90,18 +90,27 @@ class Connection final : public EventHandler, public Subscriber {
   void on_streaming(uint32_t events);
   void on_closing(uint32_t events);
 
-  bool read_input();      // appends to in_; false at EOF or error
-  void process_input();   // parses and answers every complete request in in_
+  bool is_reading() const { return state_ == State::kReadingHead || state_ == State::kReadingBody; }
+  // The request cycle: answer what is buffered, write, repeat while writing
+  // made room for requests held back by the pipelining limit.
+  void serve();
+  bool read_input();     // appends one read to in_; false at EOF or error
+  bool discard_input();  // reads and drops a bounded amount; false at EOF or error
+  // Parses and answers the complete requests in in_. True when it stopped
+  // with input left because of the pipelining limit.
+  bool process_input();
   bool on_head(const Request& request);
   void on_body_complete();
   void answer(const Request& request, const RouteMatch& match);
   void open_stream(const Request& request);
   void respond(FrameRef response, bool keep_alive);
   void fail(int status, const char* reason);
-  void write_out();       // flushes out_, then adjusts interest or closes
+  void write_out();  // flushes out_, then closes, lingers or adjusts interest
   void update_interest();
   void begin_request(int64_t now_ms);
-  void detach();  // unregister from the reactor and the broadcaster
+  // Unregisters from the reactor and the broadcaster, frees the buffers and
+  // marks the connection kClosed (the fd closes with the object).
+  void release();
 
   ServerContext& context_;
   UniqueFd fd_;

@@ -60,7 +60,23 @@ struct ParseResult {
   size_t consumed = 0;           // kComplete: bytes of the head, CRLFs included
   int status = 0;                // kError: the HTTP status to answer with
   const char* reason = nullptr;  // kError: what was wrong, for the response body
+
+  static ParseResult error(int status, const char* reason) {
+    ParseResult result;
+    result.kind = Kind::kError;
+    result.status = status;
+    result.reason = reason;
+    return result;
+  }
 };
+
+// The value of hex digit `c`, or -1 (chunk sizes, %XX escapes).
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 class RequestParser {
  public:

@@ -48,6 +48,11 @@ struct ResumePlan {
 ResumePlan plan_resume(const std::string& last_event_id, const History& history,
                        uint64_t first_id, uint64_t last_id);
 
+// The response head of a stream (also the answer to HEAD /sse, which is
+// the only case where `keep_alive` may be false: a stream itself ends only
+// when the connection does).
+std::string stream_head(std::string_view cors_origin, bool keep_alive);
+
 // Everything a stream's client receives before live events, in order.
 struct StreamStart {
   std::string head;     // the HTTP response head

@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::string_view kSecret = "TOP-SECRET-OUTSIDE-WWW";
 
-const sse::StaticFiles& files() {
+sse::StaticFiles& files() {
   static sse::StaticFiles* instance = [] {
     char pattern[] = "/tmp/sse-fuzz-XXXXXX";
     std::string root = mkdtemp(pattern);

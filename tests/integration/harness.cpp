@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace {
@@ -88,7 +90,8 @@ bool wait_child(pid_t pid, Deadline deadline, ExitStatus& out) {
 // fork()+execv() of the server with stdout (and optionally stderr) on pipes.
 // The child dies with the test binary (PR_SET_PDEATHSIG), so an aborted run
 // leaves no servers behind holding ports.
-pid_t spawn(const std::vector<std::string>& args, int* out_fd, int* err_fd) {
+pid_t spawn(const std::vector<std::string>& args, int* out_fd, int* err_fd,
+            const SpawnOptions& options = {}) {
   int out_pipe[2] = {-1, -1};
   int err_pipe[2] = {-1, -1};
   if (pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
@@ -103,6 +106,11 @@ pid_t spawn(const std::vector<std::string>& args, int* out_fd, int* err_fd) {
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (options.fd_limit > 0) {
+      rlimit limit{static_cast<rlim_t>(options.fd_limit), static_cast<rlim_t>(options.fd_limit)};
+      if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+    }
+    for (const std::string& entry : options.env) putenv(const_cast<char*>(entry.c_str()));
     dup2(out_pipe[1], STDOUT_FILENO);
     if (err_fd != nullptr) dup2(err_pipe[1], STDERR_FILENO);
     execv(argv[0], argv.data());
@@ -165,7 +173,7 @@ std::string server_path() {
 
 // ---------------------------------------------------------------- processes
 
-ServerProcess::ServerProcess(std::vector<std::string> args) {
+ServerProcess::ServerProcess(std::vector<std::string> args, const SpawnOptions& options) {
   bool own_port = std::any_of(args.begin(), args.end(), [](const std::string& arg) {
     return arg == "--port" || arg.rfind("--port=", 0) == 0;
   });
@@ -174,7 +182,7 @@ ServerProcess::ServerProcess(std::vector<std::string> args) {
   argv.insert(argv.end(), {"--host", "127.0.0.1", "--quiet"});
   argv.insert(argv.end(), args.begin(), args.end());
 
-  pid_ = spawn(argv, &stdout_fd_, nullptr);
+  pid_ = spawn(argv, &stdout_fd_, nullptr, options);
 
   // The start-up line may arrive in pieces; only a whole line is parsed.
   std::string seen;
@@ -237,6 +245,47 @@ bool ServerProcess::running() {
   if (reaped_) return false;
   wait_exit(SteadyClock::now());
   return !reaped_;
+}
+
+long ServerProcess::rss_kib() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+long ServerProcess::fd_count() const {
+  std::error_code error;
+  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid_) + "/fd", error);
+  if (error) return -1;
+  long count = 0;
+  for (; it != std::filesystem::directory_iterator(); it.increment(error)) {
+    if (error) return -1;
+    ++count;
+  }
+  return count;
+}
+
+long ServerProcess::cpu_ms() const {
+  std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields 14 and 15 (utime, stime) count after the command name, which is
+  // in parentheses and may contain spaces: start after the last ')'.
+  std::size_t close = text.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> fields;
+  std::size_t pos = close + 2;
+  while (pos < text.size() && fields.size() < 13) {
+    std::size_t space = text.find(' ', pos);
+    if (space == std::string::npos) space = text.size();
+    fields.push_back(text.substr(pos, space - pos));
+    pos = space + 1;
+  }
+  if (fields.size() < 13) return -1;
+  long ticks = std::atol(fields[11].c_str()) + std::atol(fields[12].c_str());
+  return ticks * 1000 / sysconf(_SC_CLK_TCK);
 }
 
 RunResult run_to_exit(const std::vector<std::string>& args, long timeout_ms) {
@@ -333,16 +382,22 @@ bool Client::send(std::string_view bytes, long timeout_ms) {
 }
 
 bool Client::fill(Deadline deadline) {
-  pollfd pfd{fd_, POLLIN, 0};
-  int ready = poll(&pfd, 1, ms_left(deadline));
-  if (ready <= 0) return false;
-  char chunk[65536];
+  if (fd_ < 0) return false;
+  // With time left, wait for input; without, just try (MSG_DONTWAIT), which
+  // saves a poll() per read when thousands of streams are drained.
+  if (!passed(deadline)) {
+    pollfd pfd{fd_, POLLIN, 0};
+    if (poll(&pfd, 1, ms_left(deadline)) <= 0) return false;
+  }
+  char chunk[kChunk];
   ssize_t n = recv(fd_, chunk, sizeof chunk, MSG_DONTWAIT);
+  last_read_ = n > 0 ? static_cast<std::size_t>(n) : 0;
   if (n > 0) {
     buffer_.append(chunk, static_cast<std::size_t>(n));
     return true;
   }
   if (n == 0 || (errno != EAGAIN && errno != EINTR)) peer_closed_ = true;
+  if (n < 0 && errno == ECONNRESET) peer_reset_ = true;
   return false;
 }
 
@@ -363,9 +418,10 @@ bool Client::read_until(std::string_view needle, Deadline deadline) {
 std::size_t Client::read_some(long ms) {
   std::size_t before = buffer_.size();
   Deadline deadline = after_ms(ms);
-  // Wait for the first bytes, then take everything already queued.
+  // Wait for the first bytes, then take everything already queued. A read
+  // that did not fill the chunk emptied the socket: no need to ask again.
   if (fill(deadline)) {
-    while (!peer_closed_ && fill(SteadyClock::now())) {
+    while (!peer_closed_ && last_read_ == kChunk && fill(SteadyClock::now())) {
     }
   }
   return buffer_.size() - before;
@@ -440,6 +496,10 @@ void Client::close_abruptly() {
   fd_ = -1;
 }
 
+void Client::shut_write() {
+  if (fd_ >= 0) shutdown(fd_, SHUT_WR);
+}
+
 // ------------------------------------------------------------- event stream
 
 void SseParser::feed(std::string_view bytes) {
@@ -467,14 +527,14 @@ void SseParser::process_line(const std::string& raw) {
   SseLine parsed;
   if (line.empty()) {
     parsed.blank = true;
-    lines.push_back(parsed);
+    if (keep_lines) lines.push_back(parsed);
     dispatch();
     return;
   }
   if (line[0] == ':') {
     parsed.comment = true;
     parsed.value = line.substr(1);
-    lines.push_back(parsed);
+    if (keep_lines) lines.push_back(parsed);
     return;
   }
   std::size_t colon = line.find(':');
@@ -483,7 +543,7 @@ void SseParser::process_line(const std::string& raw) {
     parsed.value = line.substr(colon + 1);
     if (!parsed.value.empty() && parsed.value[0] == ' ') parsed.value.erase(0, 1);
   }
-  lines.push_back(parsed);
+  if (keep_lines) lines.push_back(parsed);
 
   const std::string& value = parsed.value;
   if (parsed.field == "event") {
@@ -531,6 +591,30 @@ SseStream::SseStream(int port, const std::string& target, const std::string& ext
   absorb();
 }
 
+SseStream::SseStream(NoWait, int port, const std::string& target, const std::string& extra_headers,
+                     int rcvbuf)
+    : client(port, rcvbuf) {
+  client.send("GET " + target + " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n" +
+              extra_headers + "\r\n");
+}
+
+bool SseStream::finish_open(Deadline deadline) {
+  head = client.read_head(deadline);
+  absorb();
+  return head.status == 200;
+}
+
+std::vector<SseEvent> SseStream::take_events() {
+  absorb();
+  std::vector<SseEvent> taken(parser.events.begin() + static_cast<std::ptrdiff_t>(next_),
+                              parser.events.end());
+  parser.events.clear();
+  parser.lines.clear();
+  next_ = 0;
+  scanned_ = 0;
+  return taken;
+}
+
 void SseStream::absorb() {
   if (client.buffer().empty()) return;
   parser.feed(client.buffer());
@@ -575,6 +659,61 @@ bool SseStream::receives_new_event(Deadline deadline) {
   return wait_for([this, baseline](const SseParser&) { return max_id_ > baseline; }, deadline);
 }
 
+std::vector<std::unique_ptr<SseStream>> open_streams(int port, std::size_t count,
+                                                     const std::string& target, std::size_t batch) {
+  std::vector<std::unique_ptr<SseStream>> streams;
+  streams.reserve(count);
+  while (streams.size() < count) {
+    std::size_t first = streams.size();
+    std::size_t last = std::min(count, first + std::max<std::size_t>(batch, 1));
+    for (std::size_t i = first; i < last; ++i) {
+      streams.push_back(std::make_unique<SseStream>(SseStream::NoWait{}, port, target));
+    }
+    Deadline deadline = after_ms(20000);
+    for (std::size_t i = first; i < last; ++i) {
+      if (!streams[i]->finish_open(deadline)) {
+        throw std::runtime_error("stream " + std::to_string(i) + " of " + std::to_string(count) +
+                                 " did not open: status " +
+                                 std::to_string(streams[i]->head.status));
+      }
+    }
+  }
+  return streams;
+}
+
+namespace {
+// poll() for input over `fds` for up to `ms`; the indices that are ready.
+std::vector<std::size_t> readable(const std::vector<int>& fds, long ms) {
+  std::vector<pollfd> polled;
+  polled.reserve(fds.size());
+  for (int fd : fds) polled.push_back(pollfd{fd, POLLIN, 0});
+  std::vector<std::size_t> ready;
+  if (poll(polled.data(), polled.size(), static_cast<int>(ms)) <= 0) return ready;
+  for (std::size_t i = 0; i < polled.size(); ++i) {
+    if (polled[i].revents != 0) ready.push_back(i);
+  }
+  return ready;
+}
+}  // namespace
+
+std::size_t read_ready(const std::vector<Client*>& clients, long ms) {
+  std::vector<int> fds;
+  fds.reserve(clients.size());
+  for (Client* client : clients) fds.push_back(client->fd());
+  std::vector<std::size_t> ready = readable(fds, ms);
+  for (std::size_t i : ready) clients[i]->read_some(0);
+  return ready.size();
+}
+
+std::size_t pump_streams(const std::vector<SseStream*>& streams, long ms) {
+  std::vector<int> fds;
+  fds.reserve(streams.size());
+  for (SseStream* stream : streams) fds.push_back(stream->client.fd());
+  std::vector<std::size_t> ready = readable(fds, ms);
+  for (std::size_t i : ready) streams[i]->pump(0);
+  return ready.size();
+}
+
 // -------------------------------------------------------------- conveniences
 
 HttpResponse http_raw(int port, const std::string& raw, bool head_request) {
@@ -587,13 +726,17 @@ HttpResponse http_get(int port, const std::string& path) {
   return http_raw(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 }
 
-HttpResponse publish(int port, const std::string& json, const std::string& extra_headers) {
-  std::string request = "POST /publish HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+std::string publish_request(const std::string& json, const std::string& extra_headers) {
+  std::string request = "POST /publish HTTP/1.1\r\nHost: x\r\n";
   if (lower(extra_headers).find("content-type:") == std::string::npos) {
     request += "Content-Type: application/json\r\n";
   }
   request += "Content-Length: " + std::to_string(json.size()) + "\r\n" + extra_headers + "\r\n";
-  return http_raw(port, request + json);
+  return request + json;
+}
+
+HttpResponse publish(int port, const std::string& json, const std::string& extra_headers) {
+  return http_raw(port, publish_request(json, "Connection: close\r\n" + extra_headers));
 }
 
 std::string stats(int port) {
@@ -660,6 +803,27 @@ std::string json_string(const std::string& body, const std::string& key) {
   return out;
 }
 
+std::vector<unsigned long long> event_ids(const SseParser& parser) {
+  std::vector<unsigned long long> ids;
+  for (const SseEvent& event : parser.events) {
+    if (event.type != "gap") ids.push_back(to_id(event.last_event_id));
+  }
+  return ids;
+}
+
+std::vector<unsigned long long> published_ids(const std::string& body) {
+  std::vector<unsigned long long> ids;
+  std::size_t pos = body.find(':');
+  while (pos != std::string::npos) {
+    std::size_t begin = body.find_first_of("0123456789", pos);
+    if (begin == std::string::npos) break;
+    std::size_t end = body.find_first_not_of("0123456789", begin);
+    ids.push_back(to_id(body.substr(begin, end - begin)));
+    pos = end;
+  }
+  return ids;
+}
+
 unsigned long long to_id(const std::string& text) {
   if (text.empty() || text.size() > 19) return 0;
   for (char c : text) {
@@ -671,6 +835,14 @@ unsigned long long to_id(const std::string& text) {
 bool wait_stat_at_least(int port, const std::string& key, double value, Deadline deadline) {
   for (;;) {
     if (json_number(stats(port), key) >= value) return true;
+    if (passed(deadline)) return false;
+    pause_ms(50, deadline);
+  }
+}
+
+bool wait_stat_equal(int port, const std::string& key, double value, Deadline deadline) {
+  for (;;) {
+    if (json_number(stats(port), key) == value) return true;
     if (passed(deadline)) return false;
     pause_ms(50, deadline);
   }

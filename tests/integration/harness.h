@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,15 @@ struct ExitStatus {
   int signal = 0;          // WTERMSIG when killed by a signal
 };
 
+// How to start the child, beyond its arguments.
+struct SpawnOptions {
+  // > 0: the child's RLIMIT_NOFILE, soft and hard, set before exec (the
+  // server raises its soft limit to the hard one, so both must be lowered).
+  long fd_limit = 0;
+  // "NAME=VALUE" entries added to the child's environment.
+  std::vector<std::string> env;
+};
+
 // One sse-server child. The constructor returns once the server printed its
 // "listening on ADDR:PORT" line, so the port is known and accepting; it throws
 // std::runtime_error (which doctest reports as a failure) when that line does
@@ -45,7 +55,7 @@ class ServerProcess {
  public:
   // `args` are extra options. `--host 127.0.0.1 --quiet` are always added, and
   // `--port 0` too unless `args` name their own --port.
-  explicit ServerProcess(std::vector<std::string> args = {});
+  explicit ServerProcess(std::vector<std::string> args = {}, const SpawnOptions& options = {});
   ~ServerProcess();  // SIGTERM, wait; SIGKILL after 5 s
 
   ServerProcess(const ServerProcess&) = delete;
@@ -59,6 +69,13 @@ class ServerProcess {
 
   // True while the child has not exited (reaps it if it has).
   bool running();
+
+  // The child's resident set (VmRSS in /proc/PID/status) in KiB, and its
+  // number of open descriptors (entries of /proc/PID/fd); -1 if unreadable.
+  long rss_kib() const;
+  long fd_count() const;
+  // CPU time the child has used (user + system, /proc/PID/stat), in ms.
+  long cpu_ms() const;
 
  private:
   ExitStatus wait_exit(Deadline deadline);
@@ -133,17 +150,28 @@ class Client {
   // Closes with SO_LINGER 0, so the server sees a reset, not a FIN.
   void close_abruptly();
 
+  // Half-closes: shutdown(SHUT_WR), a FIN after what was sent; reading
+  // goes on.
+  void shut_write();
+
   std::string& buffer() { return buffer_; }
   bool peer_closed() const { return peer_closed_; }
+  // The close was a reset (ECONNRESET), not an orderly FIN.
+  bool peer_reset() const { return peer_reset_; }
   int fd() const { return fd_; }
 
  private:
-  // One poll()+recv(); returns false on timeout, EOF or error.
+  // One recv(), after a poll() if the deadline leaves time to wait; returns
+  // false on timeout, nothing to read, EOF or error.
   bool fill(Deadline deadline);
+
+  static constexpr std::size_t kChunk = 65536;  // bytes per recv()
 
   int fd_ = -1;
   std::string buffer_;
+  std::size_t last_read_ = 0;  // bytes the last recv() returned
   bool peer_closed_ = false;
+  bool peer_reset_ = false;
 };
 
 // One dispatched event, as EventSource would deliver it.
@@ -174,6 +202,9 @@ class SseParser {
   std::vector<SseLine> lines;
   std::vector<SseEvent> events;
   long retry_ms = -1;  // last valid `retry:` value, -1 if none
+  // Long runs (the soak) turn this off: `lines` then stays empty, and
+  // events are taken with SseStream::take_events(), so memory stays flat.
+  bool keep_lines = true;
 
  private:
   void process_line(const std::string& line);
@@ -194,6 +225,16 @@ class SseStream {
  public:
   explicit SseStream(int port, const std::string& target = "/sse",
                      const std::string& extra_headers = "", int rcvbuf = 0);
+
+  // Sends the request without waiting for the response head, so that
+  // thousands of streams can be opened at once: send every request, then
+  // finish_open() each (see open_streams()).
+  struct NoWait {};
+  SseStream(NoWait, int port, const std::string& target = "/sse",
+            const std::string& extra_headers = "", int rcvbuf = 0);
+
+  // Reads the response head; true when it is a 200.
+  bool finish_open(Deadline deadline);
 
   // Reads until `done(parser)` holds; false on deadline or close.
   bool wait_for(const std::function<bool(const SseParser&)>& done, Deadline deadline);
@@ -216,6 +257,10 @@ class SseStream {
   // Highest numeric id seen so far, 0 if none.
   unsigned long long max_id() const { return max_id_; }
 
+  // Parses what is buffered and hands over every event not yet returned by
+  // next_event(), forgetting them (and the parsed lines): for long runs.
+  std::vector<SseEvent> take_events();
+
   HttpResponse head;
   SseParser parser;
   Client client;
@@ -227,13 +272,34 @@ class SseStream {
   unsigned long long max_id_ = 0;
 };
 
+// Opens `count` streams on `target`, `batch` connections at a time (the
+// requests of a batch are all sent before any answer is read). Fails the
+// current test (REQUIRE-style, via an exception) if one does not get a 200.
+std::vector<std::unique_ptr<SseStream>> open_streams(int port, std::size_t count,
+                                                     const std::string& target = "/sse",
+                                                     std::size_t batch = 250);
+
+// One poll() over every client for up to `ms`, then reads what each ready
+// client has into its buffer (read_some). Returns how many were ready.
+std::size_t read_ready(const std::vector<Client*>& clients, long ms);
+
+// One poll() over every stream for up to `ms`, then reads and parses what
+// each ready stream has: a cheap way to keep thousands of streams drained.
+// Returns how many streams were ready.
+std::size_t pump_streams(const std::vector<SseStream*>& streams, long ms);
+
 // GET `path` on a fresh connection ("Connection: close").
 HttpResponse http_get(int port, const std::string& path);
 
 // Any request on a fresh connection. `raw` is sent as is.
 HttpResponse http_raw(int port, const std::string& raw, bool head_request = false);
 
-// POST /publish with a JSON body; `extra_headers` end in "\r\n" each.
+// The bytes of POST /publish with a JSON body, to send on a connection the
+// caller keeps; `extra_headers` end in "\r\n" each (a Content-Type among
+// them replaces application/json).
+std::string publish_request(const std::string& json, const std::string& extra_headers = "");
+
+// POST /publish with a JSON body on a fresh connection ("Connection: close").
 HttpResponse publish(int port, const std::string& json, const std::string& extra_headers = "");
 
 // The body of GET /stats (empty if the request failed).
@@ -247,11 +313,21 @@ double json_number(const std::string& body, const std::string& key);
 // The string value after "key":, with JSON escapes decoded; empty if absent.
 std::string json_string(const std::string& body, const std::string& key);
 
+// The ids of the events a stream received, in order, gap notices left out.
+std::vector<unsigned long long> event_ids(const SseParser& parser);
+
+// The ids in a 202 body of POST /publish, {"id":N} or {"ids":[N,...]}, read
+// as exact integers (a double would lose the last digits of a 16-digit id).
+std::vector<unsigned long long> published_ids(const std::string& body);
+
 // Parses a decimal event id; 0 if `text` is not one.
 unsigned long long to_id(const std::string& text);
 
 // Polls /stats until json_number(key) >= value or the deadline passes.
 bool wait_stat_at_least(int port, const std::string& key, double value, Deadline deadline);
+
+// Polls /stats until json_number(key) == value or the deadline passes.
+bool wait_stat_equal(int port, const std::string& key, double value, Deadline deadline);
 
 // A fresh directory under /tmp, removed (with its contents) on destruction.
 class TempDir {

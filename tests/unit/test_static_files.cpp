@@ -91,7 +91,7 @@ std::string body_of(const StaticFile& file) {
   return file.body ? std::string(file.body->view()) : std::string();
 }
 
-void expect_not_served(const WwwTree& tree, const std::string& path, int status = 404) {
+void expect_not_served(WwwTree& tree, const std::string& path, int status = 404) {
   INFO("path: " << path);
   StaticFile file = tree.files.load(path, true);
   CHECK(file.status == status);
