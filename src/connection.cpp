@@ -219,7 +219,8 @@ bool Connection::on_head(const Request& request) {
     fail(501, "unknown method");
     return false;
   }
-  if (request.framing == BodyFraming::kLength && request.content_length > context_.config.max_body) {
+  if (request.framing == BodyFraming::kLength &&
+      request.content_length > context_.config.max_body) {
     fail(413, "body over --max-body");
     return false;
   }
@@ -319,16 +320,16 @@ void Connection::answer(const Request& request, const RouteMatch& match) {
     case Route::kStatic: {
       StaticFile file = context_.files.load(request.path, !head_only);
       if (file.status != 200) {
-        respond(error_response(file.status, file.status == 404 ? "no such file" : "cannot serve file",
-                               keep_alive, head_only),
-                keep_alive);
+        respond(
+            error_response(file.status, file.status == 404 ? "no such file" : "cannot serve file",
+                           keep_alive, head_only),
+            keep_alive);
         return;
       }
       ResponseBuilder response(200);
       response.header("Content-Type", file.mime).header("Cache-Control", "no-cache");
       // The body frame is the file; the head is a second frame in the queue.
-      std::string head = response
-                             .header("Content-Length", std::to_string(file.size))
+      std::string head = response.header("Content-Length", std::to_string(file.size))
                              .header("Connection", keep_alive ? "keep-alive" : "close")
                              .finish_head();
       respond(FrameRef::copy_of(head), keep_alive);

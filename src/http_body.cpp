@@ -70,7 +70,8 @@ ParseResult BodyReader::feed(const char* data, size_t length, std::string* out) 
           break;
         }
         if (size_digits_ == 0) return ParseResult::error(400, "malformed chunk size");
-        if (body_bytes_ + remaining_ > max_body_) return ParseResult::error(413, "body over --max-body");
+        if (body_bytes_ + remaining_ > max_body_)
+          return ParseResult::error(413, "body over --max-body");
         body_bytes_ += remaining_;
         if (c == ';' || c == ' ' || c == '\t') {
           state_ = State::kChunkExt;

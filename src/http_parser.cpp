@@ -113,7 +113,7 @@ bool parse_content_length(std::string_view value, uint64_t& out) {
 ParseResult parse_headers(std::string_view block, Request& request) {
   bool has_length = false, has_chunked = false, saw_transfer_encoding = false;
   size_t hosts = 0;
-  bool close = false, keep_alive_token = false;
+  bool close = false;
   while (!block.empty()) {
     std::string_view line = take_until(block, '\n');
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -151,7 +151,6 @@ ParseResult parse_headers(std::string_view block, Request& request) {
       ++hosts;
     } else if (equals_ignore_case(name, "connection")) {
       close = close || has_token(value, "close");
-      keep_alive_token = keep_alive_token || has_token(value, "keep-alive");
     } else if (equals_ignore_case(name, "expect")) {
       if (!equals_ignore_case(value, "100-continue")) return error(417, "unsupported Expect");
       request.expect_continue = true;
@@ -173,7 +172,6 @@ ParseResult parse_headers(std::string_view block, Request& request) {
                                  : BodyFraming::kNone;
   // HTTP/1.0 is answered and closed, even with "Connection: keep-alive": the
   // old keep-alive extension is rarely worth its corner cases.
-  (void)keep_alive_token;
   request.keep_alive = request.minor_version >= 1 && !close;
   return ParseResult{ParseResult::Kind::kComplete};
 }

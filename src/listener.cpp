@@ -11,8 +11,8 @@
 
 namespace sse {
 
-Listener::Listener(Reactor& reactor, AcceptFn on_accept)
-    : reactor_(reactor), on_accept_(std::move(on_accept)) {}
+Listener::Listener(Reactor& reactor, AcceptFn on_accept, uint64_t& shed_count)
+    : reactor_(reactor), on_accept_(std::move(on_accept)), shed_count_(shed_count) {}
 
 Listener::~Listener() { close(); }
 
@@ -78,11 +78,12 @@ void Listener::on_events(uint32_t) noexcept {
     if (errno == EINTR || errno == ECONNABORTED) continue;
     if ((errno == EMFILE || errno == ENFILE) && spare_fd_) {
       spare_fd_.reset();
-      UniqueFd refused(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-      if (refused) ++refused_no_fd_;
-      refused.reset();
+      bool shed = UniqueFd(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC)).valid();
       spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-      if (refused) continue;
+      if (shed) {
+        ++shed_count_;
+        continue;  // the next one in the queue meets the same fate
+      }
     }
     return;  // EAGAIN: the queue is empty (or an error we cannot act on)
   }

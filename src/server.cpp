@@ -53,7 +53,8 @@ Server::Server(const Config& config)
       listener_(reactor_,
                 [this](UniqueFd fd, const sockaddr_storage& peer) {
                   on_accept(std::move(fd), peer);
-                }),
+                },
+                counters_.connections_shed),
       signals_(reactor_,
                [this](int signo) {
                  if (!log_quiet()) log_line("signal %d: shutting down", signo);
@@ -99,8 +100,9 @@ int Server::run() {
     reap_closed();
   }
   // Graceful shutdown: stop accepting, deliver what was published in the
-  // last pass, then close every connection (queued bytes still go out:
-  // the kernel sends them before the FIN).
+  // last pass, then close every connection. What already sits in a socket's
+  // kernel buffer still goes out before the FIN; what a slow subscriber had
+  // queued in our OutQueue is dropped: it resumes with Last-Event-ID.
   listener_.close();
   broadcaster_.deliver_pending(mono_ms());
   close_all();

@@ -21,7 +21,8 @@ ProcessSample sample_process() {
   if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
     unsigned long size = 0, resident = 0;
     if (std::fscanf(statm, "%lu %lu", &size, &resident) == 2) {
-      sample.rss_bytes = static_cast<uint64_t>(resident) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+      sample.rss_bytes =
+          static_cast<uint64_t>(resident) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     }
     std::fclose(statm);
   }
@@ -32,7 +33,6 @@ ProcessSample sample_process() {
 Ticker::Ticker() : random_(std::random_device{}()), last_mono_ns_(mono_ns()) {}
 
 std::string Ticker::next_data(size_t subscribers) {
-  ++ticks_;
   ProcessSample sample = sample_process();
   int64_t now_ns = mono_ns();
   // CPU use since the previous tick, as a percentage of one core.

@@ -46,7 +46,7 @@ struct Topic;
 class Subscriber {
  public:
   OutQueue& out_queue() { return out_; }
-  bool subscribed() const { return !memberships_.empty(); }
+  bool subscribed() const { return !memberships_.empty(); }  // for tests
 
   // Called once per loop pass after frames were queued: write them out.
   virtual void flush_frames() noexcept = 0;
@@ -94,7 +94,7 @@ class Broadcaster {
   // Queues an event for the end of this loop pass; returns its id. `data`
   // is sent as text, split into "data:" lines at line breaks.
   uint64_t publish(std::string_view topic, std::string_view event, std::string_view data);
-  bool has_pending() const { return !pending_.empty(); }
+  bool has_pending() const { return !pending_.empty(); }  // for tests
 
   void subscribe(Subscriber& subscriber, const std::vector<std::string>& topics, int64_t now_ms);
   void unsubscribe(Subscriber& subscriber);

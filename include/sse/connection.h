@@ -79,7 +79,6 @@ class Connection final : public EventHandler, public Subscriber {
   void close(const char* reason) noexcept;
 
   bool is_closed() const { return state_ == State::kClosed; }
-  bool is_streaming() const { return state_ == State::kStreaming; }
   int fd() const { return fd_.get(); }
 
  private:

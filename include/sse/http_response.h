@@ -35,10 +35,6 @@ class ResponseBuilder {
 // "<status> <reason>: <detail>\n".
 FrameRef error_response(int status, std::string_view detail, bool keep_alive, bool head_only);
 
-}  // namespace sse
-
-namespace sse {
-
 // CORS response headers for `origin` (the --cors value). A named origin may
 // receive credentials; "*" may not (the Fetch standard forbids the pair),
 // and a named origin varies by request Origin for caches.

@@ -28,7 +28,9 @@ class Listener final : public EventHandler {
  public:
   using AcceptFn = std::function<void(UniqueFd client, const sockaddr_storage& peer)>;
 
-  Listener(Reactor& reactor, AcceptFn on_accept);
+  // `shed_count` is incremented for every connection closed unserved for
+  // lack of descriptors (the /stats counter connections_shed).
+  Listener(Reactor& reactor, AcceptFn on_accept, uint64_t& shed_count);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -41,7 +43,6 @@ class Listener final : public EventHandler {
   // "127.0.0.1:3000" or "[::1]:3000": the address actually bound.
   std::string bound_address() const;
   uint16_t bound_port() const;
-  uint64_t refused_no_fd() const { return refused_no_fd_; }
 
   void on_events(uint32_t events) noexcept override;
 
@@ -50,7 +51,7 @@ class Listener final : public EventHandler {
   AcceptFn on_accept_;
   UniqueFd fd_;
   UniqueFd spare_fd_;
-  uint64_t refused_no_fd_ = 0;
+  uint64_t& shed_count_;
 };
 
 // True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (::ffff:127.x.y.z).

@@ -3,8 +3,9 @@
 // A queue of (FrameRef, offset) pairs: frames are shared with every other
 // subscriber, so queueing an event costs one reference, never a copy. The
 // connection pushes responses and the broadcaster pushes events; flush()
-// hands as many as fit to the kernel with one gather write (sendmsg) per call and keeps
-// the rest (and the offset into a half-written frame) for the next EPOLLOUT.
+// hands as many as fit to the kernel with one gather write (sendmsg) per
+// call and keeps the rest (and the offset into a half-written frame) for
+// the next EPOLLOUT.
 // backlog_bytes() is what the slow-consumer limit is measured against.
 #pragma once
 
@@ -26,14 +27,13 @@ class OutQueue {
   void push(FrameRef frame);
   bool empty() const { return backlog_bytes_ == 0; }
   size_t backlog_bytes() const { return backlog_bytes_; }
-  size_t frame_count() const { return entries_.size() - head_; }
+  size_t frame_count() const { return entries_.size() - head_; }  // for tests
 
   // Writes queued bytes to `fd` until done or the kernel pushes back; adds
   // the number of bytes written to `written`.
   FlushResult flush(int fd, size_t& written);
 
-  // Drops everything and gives the memory back (the connection is closing,
-  // or a subscriber's queue stays empty for good after its request).
+  // Drops everything and gives the memory back: the connection is closing.
   void clear();
 
  private:

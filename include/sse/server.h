@@ -7,8 +7,9 @@
 //
 //   1. reactor.poll(): accept, read and answer requests, fire timers;
 //      publishes only park events on their topics;
-//   2. broadcaster.deliver_pending(): each event of this pass goes to its
-//      subscribers, one sendmsg() per subscriber;
+//   2. broadcaster.deliver_pending(): each topic's events of this pass,
+//      joined into one frame, go to its subscribers: one flush each,
+//      normally a single sendmsg();
 //   3. reap_closed(): destroy the connections closed during 1 and 2.
 #pragma once
 

@@ -27,8 +27,8 @@ FrameRef encode_event(uint64_t id, std::string_view event, std::string_view data
 // ":<text>\n\n" — ignored by EventSource; keeps proxies and NATs awake.
 FrameRef encode_comment(std::string_view text);
 
-// "retry: <ms>\n:<padding>\n\n": the reconnection delay, then a comment so
-// that proxies flush the response head to the client at once.
+// "retry: <ms>\n: stream open\n\n": the reconnection delay, then a comment
+// so that the client (and any proxy) sees a complete event block at once.
 std::string encode_stream_open(int64_t retry_ms);
 
 }  // namespace sse

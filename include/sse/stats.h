@@ -19,6 +19,7 @@ struct ServerCounters {
   uint64_t connections_open = 0;  // gauge
   uint64_t connections_total = 0;
   uint64_t connections_rejected = 0;  // 503: over --max-clients
+  uint64_t connections_shed = 0;      // closed unserved: out of descriptors
   uint64_t requests = 0;
   uint64_t streams_opened = 0;
   uint64_t slow_consumers_dropped = 0;

@@ -27,11 +27,9 @@ class Ticker {
  public:
   Ticker();
   std::string next_data(size_t subscribers);
-  uint64_t ticks() const { return ticks_; }
 
  private:
   std::mt19937_64 random_;
-  uint64_t ticks_ = 0;
   double last_cpu_seconds_ = 0;
   int64_t last_mono_ns_ = 0;
 };

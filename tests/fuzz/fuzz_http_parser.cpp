@@ -45,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Request split_request;
   RequestParser split;
   ParseResult split_result;
-  for (size_t end = step < length ? step : length;; end = end + step < length ? end + step : length) {
+  for (size_t end = step < length ? step : length;;
+       end = end + step < length ? end + step : length) {
     split_result = split.parse(input, end, split_request);
     if (split_result.kind != ParseResult::Kind::kIncomplete || end == length) break;
   }

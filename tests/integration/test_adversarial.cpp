@@ -516,6 +516,10 @@ TEST_CASE("running out of file descriptors sheds connections, and the server rec
 
   auto round = [&](int number) {
     CAPTURE(number);
+    auto shed_so_far = [&] {
+      return json_number(get_on(control, "/stats").body, "connections_shed");
+    };
+    const double shed_before = shed_so_far();
     // 300 more connections than fit: each asks for /health and keeps the
     // connection open.
     std::vector<std::unique_ptr<Client>> flood;
@@ -568,6 +572,9 @@ TEST_CASE("running out of file descriptors sheds connections, and the server rec
     long cpu_used = server.cpu_ms() - cpu_before;
     CAPTURE(window_ms);
     CHECK(cpu_used < window_ms / 2);
+    // The server counted every connection it shed: the flood's and the
+    // ten late ones.
+    CHECK(shed_so_far() - shed_before == shed + 10);
 
     // The flood leaves; everything works again.
     flood.clear();

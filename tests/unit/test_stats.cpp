@@ -38,6 +38,7 @@ ServerCounters sample_counters() {
   counters.connections_open = 3;
   counters.connections_total = 40;
   counters.connections_rejected = 2;
+  counters.connections_shed = 5;
   counters.requests = 100;
   counters.streams_opened = 7;
   counters.slow_consumers_dropped = 1;
@@ -96,6 +97,7 @@ TEST_CASE("/stats is one JSON object with every counter") {
   CHECK(json_uint(root, "subscribers") == 2);
   CHECK(json_uint(root, "connections_total") == 40);
   CHECK(json_uint(root, "connections_rejected") == 2);
+  CHECK(json_uint(root, "connections_shed") == 5);
   CHECK(json_uint(root, "requests") == 100);
   CHECK(json_uint(root, "streams_opened") == 7);
   CHECK(json_uint(root, "ticks") == 9);
@@ -163,6 +165,7 @@ TEST_CASE("/metrics is Prometheus text: HELP, TYPE and a sample for every counte
   CHECK(values["sse_connections_total"] == "40");  // not connections_total_total
   CHECK(values.count("sse_connections_total_total") == 0);
   CHECK(values["sse_connections_rejected_total"] == "2");
+  CHECK(values["sse_connections_shed_total"] == "5");
   CHECK(values["sse_requests_total"] == "100");
   CHECK(values["sse_bytes_written_total"] == "123456789012");
   CHECK(values["sse_publish_rejected_total"] == "8");

@@ -55,13 +55,11 @@ TEST_CASE("a tick's data is one JSON object with the SPEC's fields") {
   CHECK(sent <= after_ns);
 }
 
-TEST_CASE("every tick is counted and draws a new random value") {
+TEST_CASE("every tick draws a new random value") {
   sse::Ticker ticker;
-  CHECK(ticker.ticks() == 0);
   simdjson::dom::parser parser;
   double first = 0, second = 0;
   REQUIRE(parser.parse(ticker.next_data(0))["randomValue"].get(first) == simdjson::SUCCESS);
   REQUIRE(parser.parse(ticker.next_data(0))["randomValue"].get(second) == simdjson::SUCCESS);
-  CHECK(ticker.ticks() == 2);
   CHECK(first != second);
 }
