@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "every_split.h"
 #include "sse/http_body.h"
 
 using sse::BodyFraming;
@@ -100,25 +101,11 @@ BodyOutcome read_every_way(const Request& head, size_t max_body, std::string_vie
   BodyOutcome whole = read_in_pieces(head, max_body, input, {n}, true);
   CHECK(whole.has_reason);
   CHECK_FALSE(whole.overran);
-  const std::string expected = whole.describe();
+  every_split(n, whole.describe(), [&](const std::vector<size_t>& ends) {
+    return read_in_pieces(head, max_body, input, ends, true).describe();
+  });
 
-  std::string first_mismatch;
-  for (size_t cut = 1; cut < n && first_mismatch.empty(); ++cut) {
-    BodyOutcome split = read_in_pieces(head, max_body, input, {cut, n}, true);
-    if (split.describe() != expected) {
-      first_mismatch = "split at byte " + std::to_string(cut) + ": " + split.describe();
-    }
-  }
-  CHECK_MESSAGE(first_mismatch.empty(), "whole: " << expected << "\n" << first_mismatch);
-
-  std::vector<size_t> every_byte;
-  for (size_t end = 1; end <= n; ++end) every_byte.push_back(end);
-  if (n == 0) every_byte.push_back(0);
-  BodyOutcome bytewise = read_in_pieces(head, max_body, input, every_byte, true);
-  CHECK_MESSAGE(bytewise.describe() == expected,
-                "whole: " << expected << "\none byte at a time: " << bytewise.describe());
-
-  BodyOutcome discarded = read_in_pieces(head, max_body, input, every_byte, false);
+  BodyOutcome discarded = read_in_pieces(head, max_body, input, one_byte_at_a_time(n), false);
   CHECK(discarded.body.empty());
   CHECK(discarded.describe(false) == whole.describe(false));
   return whole;

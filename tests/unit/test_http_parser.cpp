@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "every_split.h"
 #include "sse/http_parser.h"
 
 using sse::BodyFraming;
@@ -113,23 +114,9 @@ Outcome parse_in_pieces(std::string_view input, const std::vector<size_t>& ends)
 Outcome parse_every_way(std::string_view input) {
   const size_t n = input.size();
   Outcome whole = parse_in_pieces(input, {n});
-  const std::string expected = whole.describe();
-
-  std::string first_mismatch;
-  for (size_t cut = 1; cut < n && first_mismatch.empty(); ++cut) {
-    Outcome split = parse_in_pieces(input, {cut, n});
-    if (split.describe() != expected) {
-      first_mismatch = "split at byte " + std::to_string(cut) + ": " + split.describe();
-    }
-  }
-  CHECK_MESSAGE(first_mismatch.empty(), "whole: " << expected << "\n" << first_mismatch);
-
-  std::vector<size_t> every_byte;
-  for (size_t end = 1; end <= n; ++end) every_byte.push_back(end);
-  if (n == 0) every_byte.push_back(0);
-  Outcome bytewise = parse_in_pieces(input, every_byte);
-  CHECK_MESSAGE(bytewise.describe() == expected,
-                "whole: " << expected << "\none byte at a time: " << bytewise.describe());
+  every_split(n, whole.describe(), [&](const std::vector<size_t>& ends) {
+    return parse_in_pieces(input, ends).describe();
+  });
   return whole;
 }
 
