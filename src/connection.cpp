@@ -1,6 +1,7 @@
 // connection.cpp — see connection.h. Follow a request: on_events() ->
 // on_reading() -> read_input() -> process_input() -> parser -> on_head()
-// -> answer() -> respond() -> write_out() -> OutQueue::flush() -> sendmsg().
+// -> answer() (-> answer_plain(), open_stream() or the publish handler)
+// -> respond() -> write_out() -> OutQueue::flush() -> sendmsg().
 #include "sse/connection.h"
 
 #include <errno.h>
@@ -14,8 +15,8 @@
 #include "sse/http_response.h"
 #include "sse/listener.h"
 #include "sse/log.h"
+#include "sse/plain_routes.h"
 #include "sse/publish_handler.h"
-#include "sse/static_files.h"
 #include "sse/stats.h"
 #include "sse/stream_handler.h"
 
@@ -66,9 +67,7 @@ bool Connection::start_rejected() {
   ++context_.counters.connections_rejected;
   interest_ = EPOLLIN | EPOLLRDHUP;
   if (!context_.reactor.add(fd_.get(), interest_, this)) return false;
-  ResponseBuilder response(503);
-  response.header("Content-Type", "text/plain; charset=utf-8").header("Retry-After", "1");
-  respond(response.finish("503 Service Unavailable: too many connections\n", false), false);
+  respond(error_response(503, "too many connections", false, false), false);
   write_out();
   return true;
 }
@@ -278,73 +277,13 @@ void Connection::on_body_complete() {
 }
 
 void Connection::answer(const Request& request, const RouteMatch& match) {
-  const Config& config = context_.config;
-  bool head_only = request.method == Method::kHead;
-  bool keep_alive = request.keep_alive;
-  auto reply = [&](int status, std::string_view type, std::string_view body) {
-    ResponseBuilder response(status);
-    response.header("Content-Type", type);
-    add_cors_headers(response, config.cors);
-    if (status == 200 && type == "application/json") response.header("Cache-Control", "no-store");
-    respond(response.finish(body, keep_alive, head_only), keep_alive);
-  };
-
-  switch (match.route) {
-    case Route::kStream:
-      open_stream(request);
-      return;
-    case Route::kHealth:
-      reply(200, "text/plain; charset=utf-8", "ok");
-      return;
-    case Route::kStats:
-    case Route::kMetrics: {
-      StatsView view{context_.counters, context_.broadcaster, context_.history.size(), mono_ms()};
-      if (match.route == Route::kStats) {
-        reply(200, "application/json", stats_json(view));
-      } else {
-        reply(200, "text/plain; version=0.0.4; charset=utf-8", stats_prometheus(view));
-      }
-      return;
-    }
-    case Route::kPreflight: {
-      ResponseBuilder response(204);
-      response.header("Allow", match.allow);
-      add_cors_headers(response, config.cors);
-      response.header("Access-Control-Allow-Methods", match.allow)
-          .header("Access-Control-Allow-Headers",
-                  "Authorization, Content-Type, Last-Event-ID, Cache-Control")
-          .header("Access-Control-Max-Age", "86400");
-      respond(response.finish("", keep_alive, true), keep_alive);
-      return;
-    }
-    case Route::kStatic: {
-      StaticFile file = context_.files.load(request.path, !head_only);
-      if (file.status != 200) {
-        respond(
-            error_response(file.status, file.status == 404 ? "no such file" : "cannot serve file",
-                           keep_alive, head_only),
-            keep_alive);
-        return;
-      }
-      ResponseBuilder response(200);
-      response.header("Content-Type", file.mime).header("Cache-Control", "no-cache");
-      // The body frame is the file; the head is a second frame in the queue.
-      std::string head = response.header("Content-Length", std::to_string(file.size))
-                             .header("Connection", keep_alive ? "keep-alive" : "close")
-                             .finish_head();
-      respond(FrameRef::copy_of(head), keep_alive);
-      if (!head_only) out_.push(std::move(file.body));
-      return;
-    }
-    case Route::kPublish:  // handled in on_head()
-    case Route::kError: {
-      ResponseBuilder response(match.status);
-      response.header("Allow", match.allow).header("Content-Type", "text/plain; charset=utf-8");
-      std::string body = std::to_string(match.status) + " " + status_text(match.status) + "\n";
-      respond(response.finish(body, keep_alive, head_only), keep_alive);
-      return;
-    }
+  if (match.route == Route::kStream) {
+    open_stream(request);
+    return;
   }
+  PlainAnswer answer = answer_plain(request, match, context_);
+  respond(std::move(answer.head), request.keep_alive);
+  if (answer.body) out_.push(std::move(answer.body));
 }
 
 void Connection::open_stream(const Request& request) {

@@ -66,14 +66,12 @@ FrameRef error_response(int status, std::string_view detail, bool keep_alive, bo
   std::string body = std::to_string(status) + " " + status_text(status);
   if (!detail.empty()) body.append(": ").append(detail);
   body += '\n';
-  return ResponseBuilder(status)
-      .header("Content-Type", "text/plain; charset=utf-8")
-      .finish(body, keep_alive, head_only);
+  ResponseBuilder response(status);
+  response.header("Content-Type", "text/plain; charset=utf-8");
+  // A 503 is temporary (too many connections, out of descriptors): say so.
+  if (status == 503) response.header("Retry-After", "1");
+  return response.finish(body, keep_alive, head_only);
 }
-
-}  // namespace sse
-
-namespace sse {
 
 void add_cors_headers(ResponseBuilder& response, std::string_view origin) {
   response.header("Access-Control-Allow-Origin", origin);

@@ -38,26 +38,10 @@
 #include "sse/http_parser.h"
 #include "sse/reactor.h"
 #include "sse/router.h"
+#include "sse/server_context.h"
 #include "sse/unique_fd.h"
 
 namespace sse {
-
-class Connection;
-class History;
-class StaticFiles;
-struct ServerCounters;
-
-// What every connection shares, owned by the Server and outliving them all.
-struct ServerContext {
-  const Config& config;
-  Reactor& reactor;
-  Broadcaster& broadcaster;
-  History& history;
-  StaticFiles& files;
-  ServerCounters& counters;
-  uint64_t first_event_id;
-  std::vector<Connection*>& closed;  // destroyed by the server after each pass
-};
 
 class Connection final : public EventHandler, public Subscriber {
  public:

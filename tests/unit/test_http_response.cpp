@@ -90,6 +90,12 @@ TEST_CASE("error responses are plain text naming the status and the detail") {
         "431 Request Header Fields Too Large\n");
 }
 
+TEST_CASE("a 503 says when to come back; other errors do not") {
+  CHECK(text(error_response(503, "out of file descriptors", true, false))
+            .find("\r\nRetry-After: 1\r\n") != std::string::npos);
+  CHECK(text(error_response(500, "", true, false)).find("Retry-After") == std::string::npos);
+}
+
 TEST_CASE("an error response to HEAD has the length but no body") {
   std::string head = text(error_response(404, "no such file", true, true));
   CHECK(head.find("Content-Length: 28\r\n") != std::string::npos);

@@ -1,0 +1,32 @@
+// server_context.h — what every connection shares with the server.
+//
+// The Server owns these objects and outlives every Connection; each
+// connection (and the handlers it calls) reaches them through one
+// ServerContext instead of a pointer back to the Server.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace sse {
+
+class Broadcaster;
+class Connection;
+class History;
+class Reactor;
+class StaticFiles;
+struct Config;
+struct ServerCounters;
+
+struct ServerContext {
+  const Config& config;
+  Reactor& reactor;
+  Broadcaster& broadcaster;
+  History& history;
+  StaticFiles& files;
+  ServerCounters& counters;
+  uint64_t first_event_id;
+  std::vector<Connection*>& closed;  // destroyed by the server after each pass
+};
+
+}  // namespace sse
