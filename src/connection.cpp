@@ -295,9 +295,8 @@ void Connection::open_stream(const Request& request) {
     ResponseBuilder response(stream.status);
     response.header("Content-Type", "text/plain; charset=utf-8");
     add_cors_headers(response, context_.config.cors);
-    std::string body = std::to_string(stream.status) + " " + status_text(stream.status) + ": " +
-                       stream.error + "\n";
-    respond(response.finish(body, keep_alive, head_only), keep_alive);
+    respond(response.finish(error_body(stream.status, stream.error), keep_alive, head_only),
+            keep_alive);
     return;
   }
   if (head_only) {

@@ -9,8 +9,10 @@ namespace {
 
 // Chunk-size lines, extensions and trailers are not payload, but a client
 // could send endless amounts of them: they may add up to the payload's own
-// size plus the header-section budget. (A fixed budget would refuse a body
-// within --max-body just because it came in many small chunks.)
+// size plus the header-section budget. A fixed budget would refuse a long
+// body sent in ordinary chunks; with this one, chunks of 8 bytes or more
+// always fit (a chunk's framing is its size digits plus 4 bytes of CRLF),
+// and only a body made mostly of framing is refused.
 constexpr size_t kMaxChunkOverhead = kMaxHeaderBytes;
 
 }  // namespace

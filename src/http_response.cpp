@@ -62,10 +62,15 @@ std::string ResponseBuilder::finish_head() {
   return std::move(text_);
 }
 
-FrameRef error_response(int status, std::string_view detail, bool keep_alive, bool head_only) {
+std::string error_body(int status, std::string_view detail) {
   std::string body = std::to_string(status) + " " + status_text(status);
   if (!detail.empty()) body.append(": ").append(detail);
   body += '\n';
+  return body;
+}
+
+FrameRef error_response(int status, std::string_view detail, bool keep_alive, bool head_only) {
+  std::string body = error_body(status, detail);
   ResponseBuilder response(status);
   response.header("Content-Type", "text/plain; charset=utf-8");
   // A 503 is temporary (too many connections, out of descriptors): say so.

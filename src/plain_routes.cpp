@@ -55,7 +55,7 @@ PlainAnswer answer_plain(const Request& request, const RouteMatch& match, Server
     response.header("Content-Type", type);
     add_cors_headers(response, cors);
     // Counters change from one request to the next: never cache them.
-    if (type == "application/json") response.header("Cache-Control", "no-store");
+    if (match.route != Route::kHealth) response.header("Cache-Control", "no-store");
     return PlainAnswer{response.finish(body, keep_alive, head_only), {}};
   };
 
@@ -80,15 +80,16 @@ PlainAnswer answer_plain(const Request& request, const RouteMatch& match, Server
     }
     case Route::kStatic:
       return static_file(request, context.files);
+    case Route::kError: {
+      ResponseBuilder response(match.status);
+      response.header("Allow", match.allow).header("Content-Type", "text/plain; charset=utf-8");
+      return {response.finish(error_body(match.status, ""), keep_alive, head_only), {}};
+    }
     case Route::kStream:   // Connection::open_stream()
     case Route::kPublish:  // Connection::on_head(), then the publish handler
-    case Route::kError:
       break;
   }
-  ResponseBuilder response(match.status);
-  response.header("Allow", match.allow).header("Content-Type", "text/plain; charset=utf-8");
-  std::string body = std::to_string(match.status) + " " + status_text(match.status) + "\n";
-  return {response.finish(body, keep_alive, head_only), {}};
+  return {error_response(500, "route not answered here", false, head_only), {}};
 }
 
 }  // namespace sse

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 
 #include "sse/http_parser.h"
 #include "sse/router.h"
@@ -33,6 +34,12 @@ FrameRef read_whole(int fd, size_t size) {
     done += static_cast<size_t>(n);
   }
   return body;
+}
+
+// The same contents, as far as the file system can tell.
+bool same_version(const struct stat& a, const struct stat& b) {
+  return a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
 }
 
 int open_beneath(int directory, const std::string& relative) {
@@ -68,7 +75,7 @@ StaticFile StaticFiles::load(std::string_view url_path, bool want_body) {
     file.status = 503;  // the file may well exist: never tell the client it does not
     return file;
   }
-  struct stat info{};
+  struct stat info {};
   if (!fd || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
     file.status = 404;  // missing, outside --www, a directory, a device...
     return file;
@@ -81,29 +88,36 @@ StaticFile StaticFiles::load(std::string_view url_path, bool want_body) {
   file.mime = mime_type(relative);
   file.status = 200;
   if (!want_body) return file;
-  file.body = cached_body(relative, fd.get(), info);
+  file.body = cached_body(fd.get(), info);
   if (!file.body && file.size > 0) file.status = 500;
   return file;
 }
 
-FrameRef StaticFiles::cached_body(const std::string& relative, int fd, const struct stat& info) {
-  auto it = cache_.find(relative);
+FrameRef StaticFiles::cached_body(int fd, const struct stat& info) {
+  // Keyed by the file, not by the URL: "/a.css", "/./a.css" and "/x/../a.css"
+  // are one entry, so the cache holds at most one copy of each file.
+  FileKey key{info.st_dev, info.st_ino};
+  auto it = cache_.find(key);
   if (it != cache_.end()) {
-    const Cached& c = it->second;
-    if (c.device == info.st_dev && c.inode == info.st_ino && c.size == info.st_size &&
-        c.modified.tv_sec == info.st_mtim.tv_sec && c.modified.tv_nsec == info.st_mtim.tv_nsec) {
-      return c.body;
-    }
-    cache_bytes_ -= static_cast<size_t>(c.size);  // changed on disk: read it again
+    if (same_version(it->second.info, info)) return it->second.body;
+    cache_bytes_ -= it->second.body->size();  // changed on disk: read it again
     cache_.erase(it);
   }
   FrameRef body = read_whole(fd, static_cast<size_t>(info.st_size));
   if (!body) return body;
+  // Cache only a copy known to be whole: the file did not change while we
+  // read it, and its last change is over a second old (a writer still at
+  // work within the mtime's granularity would otherwise leave us a torn
+  // copy that looks current). Otherwise this copy serves this request only.
+  struct stat after {};
+  bool settled = ::fstat(fd, &after) == 0 && same_version(info, after) &&
+                 info.st_mtim.tv_sec + 1 < ::time(nullptr);
+  if (!settled) return body;
   if (cache_bytes_ + body->size() > kMaxCacheBytes) {
     cache_.clear();  // frames still queued to clients live on by reference
     cache_bytes_ = 0;
   }
-  cache_.emplace(relative, Cached{info.st_dev, info.st_ino, info.st_size, info.st_mtim, body});
+  cache_.emplace(key, Cached{info, body});
   cache_bytes_ += body->size();
   return body;
 }

@@ -99,10 +99,13 @@ class Connection final : public EventHandler, public Subscriber {
   UniqueFd fd_;
   State state_ = State::kReadingHead;
   bool peer_loopback_ = false;
-  bool peer_closed_ = false;    // read() returned 0: answer what we have, then close
+  bool peer_closed_ = false;  // read() returned 0: answer what we have, then close
   bool close_after_write_ = false;
-  uint32_t interest_ = 0;       // events currently registered with epoll
-  int64_t deadline_ms_ = 0;     // header timeout, or end of lingering close
+  uint32_t interest_ = 0;  // events currently registered with epoll
+  // While reading: --header-timeout-ms from the request's start or from the
+  // last write that made progress (a slow download is not idle, even with
+  // its next request half sent). While closing: the end of the linger.
+  int64_t deadline_ms_ = 0;
 
   std::string in_;  // received, not yet consumed
   RequestParser parser_;

@@ -31,8 +31,11 @@ class ResponseBuilder {
   std::string text_;
 };
 
-// A complete plain-text response, the shape every error takes:
-// "<status> <reason>: <detail>\n".
+// The plain-text body of every error: "<status> <reason>: <detail>\n"
+// (without ": <detail>" when there is none).
+std::string error_body(int status, std::string_view detail);
+
+// A complete error response with that body.
 FrameRef error_response(int status, std::string_view detail, bool keep_alive, bool head_only);
 
 // CORS response headers for `origin` (the --cors value). A named origin may

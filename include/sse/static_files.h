@@ -8,18 +8,20 @@
 // are spelled or encoded (Linux 5.6+). The URL path is percent-decoded
 // first; a decoded NUL, or a name that is not a regular file, is refused.
 //
-// Bodies are cached, keyed by path and checked against the file's inode,
-// size and modification time on every request: every connection fetching
-// the same file shares one Frame, as subscribers share an event, so memory
-// does not grow with the number of clients. The cache is bounded
-// (kMaxCacheBytes); when it is full it is emptied and refilled.
+// Bodies are cached, keyed by the file (device and inode, however the URL
+// spells its path) and checked against its size and modification time on
+// every request: every connection fetching the same file shares one Frame,
+// as subscribers share an event, so memory does not grow with the number of
+// clients. The cache is bounded (kMaxCacheBytes); when it is full it is
+// emptied and refilled.
 #pragma once
 
 #include <sys/stat.h>
 
+#include <map>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 
 #include "sse/frame.h"
 #include "sse/unique_fd.h"
@@ -39,18 +41,18 @@ class StaticFiles {
   bool open(const std::string& directory, std::string& error);
   StaticFile load(std::string_view url_path, bool want_body);
 
+  size_t cached_files() const { return cache_.size(); }  // for tests
+
  private:
+  using FileKey = std::pair<dev_t, ino_t>;
   struct Cached {
-    dev_t device;
-    ino_t inode;
-    off_t size;
-    timespec modified;
+    struct stat info;  // size and mtime tell whether the file changed since
     FrameRef body;
   };
-  FrameRef cached_body(const std::string& relative, int fd, const struct stat& info);
+  FrameRef cached_body(int fd, const struct stat& info);
 
   UniqueFd directory_;
-  std::unordered_map<std::string, Cached> cache_;
+  std::map<FileKey, Cached> cache_;
   size_t cache_bytes_ = 0;
 };
 

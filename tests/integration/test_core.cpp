@@ -230,6 +230,32 @@ TEST_CASE("three pipelined GETs in one write get three responses in order") {
   CHECK(client.buffer().empty());  // nothing extra
 }
 
+TEST_CASE("pipelined requests held back by the backlog limit are answered once it drains") {
+  // 200 requests in one write whose answers (8 KiB files and short /health
+  // replies, alternating) come to 800 KiB, with a client receive buffer of
+  // 4 KiB that fills long before: the server stops parsing when 256 KiB of
+  // answers are unsent and must resume, in order, as the client reads.
+  TempDir www;
+  www.write("page.html", std::string(8192, 'p'));
+  ServerProcess server({"--www", www.path()});
+  Client client(server.port(), 4096);
+  std::string requests;
+  for (int i = 0; i < 100; ++i) {
+    requests += "GET /page.html HTTP/1.1\r\nHost: x\r\n\r\n" + kGetHealth;
+  }
+  REQUIRE(client.send(requests));
+  int in_order = 0;
+  for (int i = 0; i < 200; ++i) {
+    HttpResponse response = client.read_response(after_ms(10000));
+    bool expected = i % 2 == 0 ? response.status == 200 && response.body.size() == 8192
+                               : response.status == 200 && response.body == "ok";
+    if (!expected) break;
+    ++in_order;
+  }
+  CHECK(in_order == 200);
+  CHECK(client.buffer().empty());
+}
+
 namespace {
 
 // HEAD `path` on a keep-alive connection, then a GET /health on the same

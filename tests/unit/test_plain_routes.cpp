@@ -125,6 +125,7 @@ TEST_CASE("/metrics is Prometheus text") {
   Server server;
   Server::Answer metrics = server.answer("GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n");
   CHECK(has(metrics.head, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+  CHECK(has(metrics.head, "Cache-Control: no-store\r\n"));
   CHECK(has(metrics.body, "sse_requests_total "));
 }
 

@@ -17,12 +17,15 @@
 //
 // StaticFiles opens <root>/www; every URL path is then tried for real.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <string>
+#include <vector>
 
 #include "sse/static_files.h"
 
@@ -74,6 +77,7 @@ class WwwTree {
                              "fifo", "inside", "out", "abs", "outdir"}) {
       ::unlink((www_ + "/" + name).c_str());
     }
+    for (const std::string& name : added_) ::unlink((www_ + "/" + name).c_str());
     ::rmdir((www_ + "/sub").c_str());
     ::rmdir((www_ + "/empty").c_str());
     ::rmdir(www_.c_str());
@@ -81,10 +85,23 @@ class WwwTree {
     ::rmdir(root_.c_str());
   }
 
+  // Writes www/<name>, dated `age_s` seconds ago (0: now). The cache keeps
+  // only files whose last change is over a second old.
+  void put(const std::string& name, const std::string& content, int age_s = 3600) {
+    std::string path = www_ + "/" + name;
+    write_file(path, content);
+    if (age_s > 0) {
+      timespec past[2] = {{::time(nullptr) - age_s, 0}, {::time(nullptr) - age_s, 0}};
+      REQUIRE(::utimensat(AT_FDCWD, path.c_str(), past, 0) == 0);
+    }
+    added_.push_back(name);
+  }
+
   StaticFiles files;
 
  private:
   std::string root_, www_;
+  std::vector<std::string> added_;
 };
 
 std::string body_of(const StaticFile& file) {
@@ -223,6 +240,48 @@ TEST_CASE("a path that does not start with '/' gets 400") {
   expect_not_served(tree, "", 400);
   expect_not_served(tree, "index.html", 400);
   expect_not_served(tree, "*", 400);
+}
+
+TEST_CASE("every request for a file shares one cached frame, however the path is spelled") {
+  WwwTree tree;
+  tree.put("a.css", "a{}");
+  StaticFile first = tree.files.load("/a.css", true);
+  StaticFile again = tree.files.load("/./sub/../a.css", true);
+  REQUIRE(first.body);
+  CHECK(again.body.get() == first.body.get());
+  CHECK(tree.files.cached_files() == 1);
+  CHECK(body_of(again) == "a{}");
+}
+
+TEST_CASE("a file changed on disk is read again") {
+  WwwTree tree;
+  tree.put("a.css", "old");
+  CHECK(body_of(tree.files.load("/a.css", true)) == "old");
+  tree.put("a.css", "newer", 1800);  // another size and another mtime
+  CHECK(body_of(tree.files.load("/a.css", true)) == "newer");
+  tree.put("a.css", "NEWER", 600);  // the same size, another mtime
+  CHECK(body_of(tree.files.load("/a.css", true)) == "NEWER");
+  CHECK(tree.files.cached_files() == 1);
+}
+
+TEST_CASE("a file changed within the last second is served but not cached") {
+  WwwTree tree;
+  tree.put("fresh.txt", "maybe still being written", 0);
+  StaticFile first = tree.files.load("/fresh.txt", true);
+  CHECK(body_of(first) == "maybe still being written");
+  CHECK(tree.files.cached_files() == 0);
+  CHECK(tree.files.load("/fresh.txt", true).body.get() != first.body.get());
+}
+
+TEST_CASE("the cache is emptied when it would pass its size limit") {
+  WwwTree tree;
+  const std::string big(15 << 20, 'x');  // under the 16 MiB file limit
+  for (int i = 0; i < 5; ++i) tree.put("big" + std::to_string(i), big);
+  for (int i = 0; i < 4; ++i) REQUIRE(tree.files.load("/big" + std::to_string(i), true).body);
+  CHECK(tree.files.cached_files() == 4);              // 60 MiB
+  StaticFile fifth = tree.files.load("/big4", true);  // 75 MiB would pass the 64 MiB limit
+  CHECK(fifth.size == big.size());
+  CHECK(tree.files.cached_files() == 1);
 }
 
 TEST_CASE("opening a missing --www directory fails with a message naming it") {
