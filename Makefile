@@ -123,7 +123,7 @@ run: deps sse-server
 SANITIZER_REPORT := 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
 
 test: deps
-	$(MAKE) --no-print-directory sse-server build/asan/sse-server build/asan/unit_tests \
+	$(MAKE) --no-print-directory -j$$(nproc) sse-server build/asan/sse-server build/asan/unit_tests \
 	  build/asan/integration_tests $(FUZZ_BIN)
 	$(MAKE) --no-print-directory unit-test integration-test client-test browser-test fuzz-smoke
 	@echo "make test: all suites passed"
