@@ -1,7 +1,7 @@
 // connection.cpp — see connection.h. Follow a request: on_events() ->
 // on_reading() -> read_input() -> process_input() -> parser -> on_head()
 // -> answer() (-> answer_plain(), open_stream() or the publish handler)
-// -> respond() -> write_out() -> OutQueue::flush() -> sendmsg().
+// -> respond() -> write_out() -> OutQueue::flush() -> send()/sendmsg().
 #include "sse/connection.h"
 
 #include <errno.h>

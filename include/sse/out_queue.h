@@ -3,9 +3,9 @@
 // A queue of (FrameRef, offset) pairs: frames are shared with every other
 // subscriber, so queueing an event costs one reference, never a copy. The
 // connection pushes responses and the broadcaster pushes events; flush()
-// hands as many as fit to the kernel with one gather write (sendmsg) per
-// call and keeps the rest (and the offset into a half-written frame) for
-// the next EPOLLOUT.
+// hands as many as fit to the kernel, one frame with send(), several with
+// one gather write (sendmsg), and keeps the rest (and the offset into a
+// half-written frame) for the next EPOLLOUT.
 // backlog_bytes() is what the slow-consumer limit is measured against.
 #pragma once
 

@@ -9,7 +9,7 @@
 //      publishes only park events on their topics;
 //   2. broadcaster.deliver_pending(): each topic's events of this pass,
 //      joined into one frame, go to its subscribers: one flush each,
-//      normally a single sendmsg();
+//      normally a single send();
 //   3. reap_closed(): destroy the connections closed during 1 and 2.
 #pragma once
 
