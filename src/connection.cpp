@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "sse/clock.h"
@@ -316,6 +317,7 @@ void Connection::open_stream(const Request& request) {
                                    jittered_retry(context_.config.retry_ms));
   out_.push(FrameRef::copy_of(start.head + start.opening));
   for (FrameRef& frame : start.frames) out_.push(std::move(frame));
+  start_unsent_ = out_.backlog_bytes();
   state_ = State::kStreaming;
   ++context_.counters.streams_opened;
   broadcaster.subscribe(*this, stream.topics, mono_ms());
@@ -337,7 +339,8 @@ void Connection::fail(int status, const char* reason) {
 void Connection::flush_frames() noexcept {
   if (state_ != State::kStreaming) return;
   write_out();
-  if (state_ == State::kStreaming && out_.backlog_bytes() > context_.config.max_backlog) {
+  if (state_ == State::kStreaming &&
+      out_.backlog_bytes() > context_.config.max_backlog + start_unsent_) {
     ++context_.counters.slow_consumers_dropped;
     close("slow consumer: backlog over --max-backlog");
   }
@@ -348,6 +351,7 @@ void Connection::write_out() {
   size_t written = 0;
   OutQueue::FlushResult result = out_.flush(fd_.get(), written);
   context_.counters.bytes_written += written;
+  start_unsent_ -= std::min(written, start_unsent_);  // the queue is FIFO: the start goes first
   if (result == OutQueue::FlushResult::kError) {
     close("write failed (peer gone)");
     return;

@@ -106,6 +106,11 @@ class Connection final : public EventHandler, public Subscriber {
   // last write that made progress (a slow download is not idle, even with
   // its next request half sent). While closing: the end of the linger.
   int64_t deadline_ms_ = 0;
+  // Bytes of the stream's start (head, retry, gap, Last-Event-ID replay)
+  // still unsent. The replay is the history's own shared frames, so a client
+  // resuming after a long absence is not a slow consumer: only what is
+  // queued after its start counts against --max-backlog.
+  size_t start_unsent_ = 0;
 
   std::string in_;  // received, not yet consumed
   RequestParser parser_;

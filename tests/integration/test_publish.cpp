@@ -195,6 +195,35 @@ TEST_CASE("Last-Event-ID replays the missed events in order without duplicates")
   CHECK(stream.parser.events[0].data == "2");
 }
 
+TEST_CASE("a replay larger than --max-backlog reaches a slow reader whole; the limit holds after") {
+  ServerProcess server({"--tick-ms", "0", "--max-backlog", "16384", "--history", "100"});
+  int port = server.port();
+  const std::string bulky = R"({"data":")" + std::string(60000, 'x') + R"("})";
+  unsigned long long seen = publish_exact(port, R"({"data":"seen"})");
+  std::vector<unsigned long long> missed;
+  for (int i = 0; i < 99; ++i) missed.push_back(publish_exact(port, bulky));
+
+  // ~6 MB owed, against a 16 kB limit, to a client that is not reading yet:
+  // more than the kernel buffers on both sides hold (~3 MB on loopback), so
+  // the rest stays queued in the server.
+  SseStream slow(port, "/sse", "Last-Event-ID: " + std::to_string(seen) + "\r\n", 4096);
+  REQUIRE(slow.head.status == 200);
+  missed.push_back(publish_exact(port, R"({"data":"live"})"));  // the limit is checked here
+  CHECK(json_number(stats(port), "slow_consumers_dropped") == 0);
+  REQUIRE(slow.wait_for([](const SseParser& p) { return p.events.size() >= 100; },
+                        after_ms(20000)));
+  slow.collect(200);
+  CHECK(ids_of(slow.parser) == missed);
+
+  // Caught up, the same client is held to --max-backlog like any other.
+  Deadline deadline = after_ms(20000);
+  while (json_number(stats(port), "slow_consumers_dropped") == 0 && ms_left(deadline) > 0) {
+    publish_exact(port, bulky);
+  }
+  CHECK(json_number(stats(port), "slow_consumers_dropped") == 1);
+  CHECK(slow.client.wait_closed(after_ms(20000)));
+}
+
 TEST_CASE("a Last-Event-ID equal to the newest id replays nothing and sends no gap") {
   ServerProcess server(kQuiet);
   publish_exact(server.port(), R"({"data":"1"})");
