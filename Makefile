@@ -22,12 +22,13 @@ CXXFLAGS ?= -O2 -g
 LDLIBS := -lsimdjson
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-SRC := $(wildcard src/*.cpp)
-LIB_SRC := $(filter-out src/main.cpp,$(SRC))
+# One folder per layer (README "Layout"): src/<layer>/<name>.cpp.
+SRC := $(wildcard src/*/*.cpp)
+LIB_SRC := $(filter-out src/server/main.cpp,$(SRC))
 RELEASE_OBJ := $(SRC:src/%.cpp=build/release/%.o)
 ASAN_OBJ := $(SRC:src/%.cpp=build/asan/%.o)
 ASAN_LIB_OBJ := $(LIB_SRC:src/%.cpp=build/asan/%.o)
-UNIT_SRC := $(wildcard tests/unit/*.cpp)
+UNIT_SRC := $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.cpp=build/asan/unit/%.o)
 INTEGRATION_SRC := $(wildcard tests/integration/*.cpp)
 INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integration/%.o)
@@ -48,16 +49,20 @@ all: sse-server
 sse-server: $(RELEASE_OBJ)
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
 
-build/release/%.o: src/%.cpp | build/release
+build/release/%.o: src/%.cpp
+	@mkdir -p $(@D)
 	$(CXX) $(CXXSTD) $(CPPFLAGS) $(CXXFLAGS) $(WARNINGS) -c -o $@ $<
 
-build/asan/%.o: src/%.cpp | build/asan
+build/asan/%.o: src/%.cpp
+	@mkdir -p $(@D)
 	$(CXX) $(CXXSTD) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARNINGS) -c -o $@ $<
 
-build/asan/unit/%.o: tests/unit/%.cpp | build/asan/unit
-	$(CXX) $(CXXSTD) $(CPPFLAGS) -O1 -g $(SANITIZE) -Wall -Wextra -c -o $@ $<
+build/asan/unit/%.o: tests/unit/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXSTD) $(CPPFLAGS) -Itests/unit -O1 -g $(SANITIZE) -Wall -Wextra -c -o $@ $<
 
-build/asan/integration/%.o: tests/integration/%.cpp | build/asan/integration
+build/asan/integration/%.o: tests/integration/%.cpp
+	@mkdir -p $(@D)
 	$(CXX) $(CXXSTD) $(CPPFLAGS) -Itests/integration -O1 -g $(SANITIZE) -Wall -Wextra -c -o $@ $<
 
 build/asan/sse-server: $(ASAN_OBJ)
@@ -69,7 +74,7 @@ build/asan/unit_tests: $(UNIT_OBJ) $(ASAN_LIB_OBJ)
 build/asan/integration_tests: $(INTEGRATION_OBJ)
 	$(CXX) $(SANITIZE) -o $@ $^
 
-build/release build/asan build/asan/unit build/asan/integration build/fuzz:
+build/release build/fuzz:
 	mkdir -p $@
 
 # libFuzzer targets (clang): the parser, the chunked decoder, the publish
@@ -84,7 +89,8 @@ FUZZ_LIB_OBJ := $(LIB_SRC:src/%.cpp=build/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 .SECONDARY: $(FUZZ_LIB_OBJ)
 
-build/fuzz/%.o: src/%.cpp | build/fuzz
+build/fuzz/%.o: src/%.cpp
+	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(CXXSTD) $(CPPFLAGS) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SANITIZE) -c -o $@ $<
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_LIB_OBJ)

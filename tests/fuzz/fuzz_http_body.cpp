@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "sse/http_body.h"
+#include "sse/http/http_body.h"
 
 using sse::BodyReader;
 using sse::ParseResult;

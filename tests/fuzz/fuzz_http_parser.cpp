@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "sse/http_parser.h"
+#include "sse/http/http_parser.h"
 
 using sse::ParseResult;
 using sse::Request;

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sse/publish_handler.h"
-#include "sse/stream_handler.h"
+#include "sse/server/publish_handler.h"
+#include "sse/server/stream_handler.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);

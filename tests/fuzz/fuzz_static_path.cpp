@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "sse/static_files.h"
+#include "sse/http/static_files.h"
 
 namespace {
 

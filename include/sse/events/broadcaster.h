@@ -1,0 +1,144 @@
+// broadcaster.h — topics, subscribers and the fan-out of events.
+//
+// publish() gives an event the next id, serializes it once into a Frame
+// (sse_frame) and parks it in the pass's pending list. At the end of each
+// event-loop pass the server calls deliver_pending(), which
+//   1. joins each topic's events of the pass, in id order, into one "pass
+//      frame" (just the event's own frame when there is one),
+//   2. queues that frame (a reference, not a copy) to every subscriber of
+//      the topic, and
+//   3. flushes each subscriber touched once,
+// so whatever was published in one pass reaches a socket in one write of
+// one contiguous buffer. A subscriber of several topics that got events in
+// the same pass instead gets each event's own frame, in id order, so its
+// ids still increase. Then each event's frame is handed to the History
+// (when one is attached) for replay to clients that reconnect.
+//
+// Subscribers are known only as "something with an output queue"
+// (class Subscriber); the broadcaster never sees a socket. A topic keeps a
+// vector of its subscribers and each subscriber remembers its index there,
+// so subscribe and unsubscribe are O(topics of that subscriber): removal
+// swaps the last element into the hole.
+//
+// Lifetime: a Subscriber must call unsubscribe() before it is destroyed
+// (Connection does so when it closes). Subscribers may unsubscribe during
+// flush_frames() (a slow consumer is dropped there): the flush list is
+// built before any flush runs, and a flushed subscriber is only unlinked,
+// never destroyed, until the loop pass is over.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sse/loop/frame.h"
+#include "sse/base/latency_histogram.h"
+#include "sse/loop/out_queue.h"
+
+namespace sse {
+
+class Broadcaster;
+class History;
+struct Topic;
+
+class Subscriber {
+ public:
+  OutQueue& out_queue() { return out_; }
+  bool subscribed() const { return !memberships_.empty(); }  // for tests
+
+  // Called once per loop pass after frames were queued: write them out.
+  virtual void flush_frames() noexcept = 0;
+
+ protected:
+  ~Subscriber() = default;
+  OutQueue out_;
+
+ private:
+  friend class Broadcaster;
+  struct Membership {
+    Topic* topic;
+    size_t index;  // position in topic->subscribers
+  };
+  std::vector<Membership> memberships_;
+  size_t all_index_ = 0;        // position in Broadcaster::all_
+  int64_t last_sent_ms_ = 0;    // for heartbeats
+  bool flush_pending_ = false;  // already on this pass's flush list
+};
+
+struct Topic {
+  std::string name;
+  std::vector<Subscriber*> subscribers;
+  // This pass's events, not yet delivered, and their bytes.
+  size_t pending_events = 0;
+  size_t pending_bytes = 0;
+  FrameRef pass_frame;  // built by deliver_pending, dropped after it
+};
+
+struct BroadcastCounters {
+  uint64_t events_published = 0;
+  uint64_t frames_sent = 0;  // frames queued to subscribers (events x subscribers)
+  uint64_t heartbeats_sent = 0;
+  LatencyHistogram fanout_us;  // publish -> last subscriber flushed, per event
+};
+
+class Broadcaster {
+ public:
+  // Ids start at `first_id` (the clock at start-up, in microseconds).
+  explicit Broadcaster(uint64_t first_id);
+
+  // Optional: delivered events are added to it.
+  void attach_history(History* history) { history_ = history; }
+
+  // Queues an event for the end of this loop pass; returns its id. `data`
+  // is sent as text, split into "data:" lines at line breaks.
+  uint64_t publish(std::string_view topic, std::string_view event, std::string_view data);
+  bool has_pending() const { return !pending_.empty(); }  // for tests
+
+  void subscribe(Subscriber& subscriber, const std::vector<std::string>& topics, int64_t now_ms);
+  void unsubscribe(Subscriber& subscriber);
+
+  // Queues each pending event to its topic's subscribers and flushes each
+  // subscriber once. `now_ms` stamps them for the heartbeat.
+  void deliver_pending(int64_t now_ms);
+
+  // Queues a comment to every subscriber that was sent nothing for
+  // `idle_ms`, and flushes them.
+  void send_heartbeats(int64_t now_ms, int64_t idle_ms);
+
+  size_t subscriber_count() const { return all_.size(); }
+  size_t topic_subscribers(std::string_view topic) const;
+  const std::unordered_map<std::string, Topic>& topics() const { return topics_; }
+  uint64_t last_id() const { return next_id_ - 1; }
+  const BroadcastCounters& counters() const { return counters_; }
+
+ private:
+  void forget_if_unused(Topic& topic);
+  void schedule_flush(Subscriber& subscriber);
+  void flush_scheduled();
+  void build_pass_frames();
+  void queue_in_id_order(Subscriber& subscriber);
+
+  // Published this pass, in id order. Delivering in this order is what keeps
+  // a subscriber of several topics receiving ids in increasing order.
+  struct PendingEvent {
+    uint64_t id;
+    Topic* topic;
+    FrameRef frame;
+    int64_t published_ns;
+  };
+
+  std::unordered_map<std::string, Topic> topics_;
+  std::vector<Subscriber*> all_;
+  std::vector<PendingEvent> pending_;
+  std::vector<Topic*> pass_topics_;      // topics with pending events
+  std::vector<Subscriber*> multi_topic_;  // subscribers queue_in_id_order serves
+  std::vector<Subscriber*> to_flush_;
+  uint64_t next_id_;
+  History* history_ = nullptr;
+  FrameRef heartbeat_;
+  BroadcastCounters counters_;
+};
+
+}  // namespace sse

@@ -1,0 +1,60 @@
+// listener.h — the listening socket: bind, listen, accept until EAGAIN.
+//
+// The reactor calls on_events() when connections are waiting; the listener
+// accepts every one of them (accept4, non-blocking, close-on-exec) and hands
+// each to the server's callback together with the peer address.
+//
+// Running out of descriptors (EMFILE/ENFILE) would otherwise leave the
+// pending connection in the kernel's queue, and level-triggered epoll would
+// report it again at once: a busy loop. The listener keeps one spare fd
+// (/dev/null) for that moment: it closes the spare, accepts and closes the
+// connection (the client sees a reset instead of hanging), and reopens the
+// spare (the muduo Acceptor technique). Normally --max-clients keeps a
+// reserve below the fd limit, so this is the last line of defence.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "sse/loop/reactor.h"
+#include "sse/loop/unique_fd.h"
+
+namespace sse {
+
+class Listener final : public EventHandler {
+ public:
+  using AcceptFn = std::function<void(UniqueFd client, const sockaddr_storage& peer)>;
+
+  // `shed_count` is incremented for every connection closed unserved for
+  // lack of descriptors (the /stats counter connections_shed).
+  Listener(Reactor& reactor, AcceptFn on_accept, uint64_t& shed_count);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  // Binds and listens; on failure returns false and sets `error`.
+  bool open(const std::string& host, uint16_t port, std::string& error);
+  // Stops accepting: unregisters and closes the socket (graceful shutdown).
+  void close();
+
+  // "127.0.0.1:3000" or "[::1]:3000": the address actually bound.
+  std::string bound_address() const;
+  uint16_t bound_port() const;
+
+  void on_events(uint32_t events) noexcept override;
+
+ private:
+  Reactor& reactor_;
+  AcceptFn on_accept_;
+  UniqueFd fd_;
+  UniqueFd spare_fd_;
+  uint64_t& shed_count_;
+};
+
+// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (::ffff:127.x.y.z).
+bool is_loopback(const sockaddr_storage& address);
+
+}  // namespace sse

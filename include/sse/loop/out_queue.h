@@ -1,0 +1,53 @@
+// out_queue.h — the bytes a connection still owes its peer.
+//
+// A queue of (FrameRef, offset) pairs: frames are shared with every other
+// subscriber, so queueing an event costs one reference, never a copy. The
+// connection pushes responses and the broadcaster pushes events; flush()
+// hands as many as fit to the kernel, one frame with send(), several with
+// one gather write (sendmsg), and keeps the rest (and the offset into a
+// half-written frame) for the next EPOLLOUT.
+// backlog_bytes() is what the slow-consumer limit is measured against.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "sse/loop/frame.h"
+
+namespace sse {
+
+class OutQueue {
+ public:
+  enum class FlushResult {
+    kDrained,  // everything was written
+    kBlocked,  // the socket buffer is full (EAGAIN): wait for EPOLLOUT
+    kError,    // the peer is gone (EPIPE, ECONNRESET, ...): close
+  };
+
+  void push(FrameRef frame);
+  bool empty() const { return backlog_bytes_ == 0; }
+  size_t backlog_bytes() const { return backlog_bytes_; }
+  size_t frame_count() const { return entries_.size() - head_; }  // for tests
+
+  // Writes queued bytes to `fd` until done or the kernel pushes back; adds
+  // the number of bytes written to `written`.
+  FlushResult flush(int fd, size_t& written);
+
+  // Drops everything and gives the memory back: the connection is closing.
+  void clear();
+
+ private:
+  struct Entry {
+    FrameRef frame;
+    size_t offset;  // bytes of `frame` already written
+  };
+  void consume(size_t bytes);
+
+  // entries_[head_..] are pending; the vector is reset when it drains, so a
+  // subscriber that keeps up never makes it grow.
+  std::vector<Entry> entries_;
+  size_t head_ = 0;
+  size_t backlog_bytes_ = 0;
+};
+
+}  // namespace sse

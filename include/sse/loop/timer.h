@@ -1,0 +1,37 @@
+// timer.h — a periodic timerfd registered with the reactor.
+//
+// All time-driven work in the server goes through this one mechanism: the
+// ticker fires a Timer every --tick-ms, and a housekeeping Timer sweeps the
+// connections for header timeouts and idle streams that need a heartbeat.
+// timerfd turns time into an fd, so the loop sleeps in epoll_wait() with no
+// timeout arithmetic of its own, and a timer that fires while the loop is
+// busy is counted (the expiration count) rather than lost or queued twice.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "sse/loop/reactor.h"
+#include "sse/loop/unique_fd.h"
+
+namespace sse {
+
+class Timer final : public EventHandler {
+ public:
+  // `on_fire` runs in the loop, once per wake-up, however many periods passed.
+  Timer(Reactor& reactor, std::function<void()> on_fire);
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  // Starts (or restarts) the timer with the given period. False on failure.
+  bool start(int64_t period_ms);
+  void on_events(uint32_t events) noexcept override;
+
+ private:
+  Reactor& reactor_;
+  std::function<void()> on_fire_;
+  UniqueFd fd_;
+};
+
+}  // namespace sse

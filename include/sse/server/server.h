@@ -1,0 +1,72 @@
+// server.h — wires everything together once and runs the loop.
+//
+// main() builds a Server from the Config, calls open() and run(). The
+// Server owns every long-lived object (reactor, listener, timers, signals,
+// broadcaster, history, static files, counters) and every Connection,
+// indexed by fd. One pass of the loop:
+//
+//   1. reactor.poll(): accept, read and answer requests, fire timers;
+//      publishes only park events on their topics;
+//   2. broadcaster.deliver_pending(): each topic's events of this pass,
+//      joined into one frame, go to its subscribers: one flush each,
+//      normally a single send();
+//   3. reap_closed(): destroy the connections closed during 1 and 2.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sse/events/broadcaster.h"
+#include "sse/server/config.h"
+#include "sse/server/connection.h"
+#include "sse/events/history.h"
+#include "sse/loop/listener.h"
+#include "sse/loop/reactor.h"
+#include "sse/loop/signals.h"
+#include "sse/http/static_files.h"
+#include "sse/server/stats.h"
+#include "sse/server/ticker.h"
+#include "sse/loop/timer.h"
+
+namespace sse {
+
+class Server {
+ public:
+  explicit Server(const Config& config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Opens www, the listening socket, signals and timers, and prints the
+  // start-up line. False (with `error`) if any of them failed.
+  bool open(std::string& error);
+  // Runs until SIGINT or SIGTERM; returns the exit status.
+  int run();
+
+ private:
+  void on_accept(UniqueFd fd, const sockaddr_storage& peer);
+  void on_tick();
+  void on_housekeeping();
+  void reap_closed();
+  void close_all();
+
+  Config config_;
+  uint64_t first_event_id_;
+  Reactor reactor_;
+  Broadcaster broadcaster_;
+  History history_;
+  StaticFiles files_;
+  ServerCounters counters_;
+  std::vector<Connection*> closed_;
+  ServerContext context_;
+  std::vector<std::unique_ptr<Connection>> connections_;  // index: fd
+  Listener listener_;
+  Signals signals_;
+  Ticker ticker_;
+  Timer tick_timer_;
+  Timer housekeeping_timer_;
+  bool running_ = true;
+};
+
+}  // namespace sse

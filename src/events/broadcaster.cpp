@@ -1,0 +1,185 @@
+// broadcaster.cpp — see broadcaster.h.
+#include "sse/events/broadcaster.h"
+
+#include <cstring>
+
+#include "sse/base/clock.h"
+#include "sse/events/history.h"
+#include "sse/events/sse_frame.h"
+
+namespace sse {
+
+Broadcaster::Broadcaster(uint64_t first_id)
+    : next_id_(first_id), heartbeat_(encode_comment("")) {}
+
+uint64_t Broadcaster::publish(std::string_view topic_name, std::string_view event,
+                              std::string_view data) {
+  uint64_t id = next_id_++;
+  auto [it, inserted] = topics_.try_emplace(std::string(topic_name));
+  Topic& topic = it->second;
+  if (inserted) topic.name = it->first;
+  if (topic.pending_events++ == 0) pass_topics_.push_back(&topic);
+  FrameRef frame = encode_event(id, event, data);
+  topic.pending_bytes += frame->size();
+  pending_.push_back(PendingEvent{id, &topic, std::move(frame), mono_ns()});
+  ++counters_.events_published;
+  return id;
+}
+
+void Broadcaster::subscribe(Subscriber& subscriber, const std::vector<std::string>& topics,
+                            int64_t now_ms) {
+  subscriber.all_index_ = all_.size();
+  all_.push_back(&subscriber);
+  subscriber.last_sent_ms_ = now_ms;
+  for (const std::string& name : topics) {
+    auto [it, inserted] = topics_.try_emplace(name);
+    Topic& topic = it->second;
+    if (inserted) topic.name = name;
+    subscriber.memberships_.push_back(Subscriber::Membership{&topic, topic.subscribers.size()});
+    topic.subscribers.push_back(&subscriber);
+  }
+}
+
+void Broadcaster::unsubscribe(Subscriber& subscriber) {
+  if (subscriber.memberships_.empty()) return;
+  for (const Subscriber::Membership& membership : subscriber.memberships_) {
+    Topic& topic = *membership.topic;
+    // Swap-remove, and tell the moved subscriber its new index.
+    Subscriber* moved = topic.subscribers.back();
+    topic.subscribers[membership.index] = moved;
+    topic.subscribers.pop_back();
+    if (moved != &subscriber) {
+      for (Subscriber::Membership& other : moved->memberships_) {
+        if (other.topic == &topic) other.index = membership.index;
+      }
+    }
+    // A topic with nobody listening and nothing pending is forgotten, so
+    // clients inventing topic names cannot grow the map without bound.
+    forget_if_unused(topic);
+  }
+  subscriber.memberships_.clear();
+  subscriber.memberships_.shrink_to_fit();
+
+  Subscriber* moved = all_.back();
+  all_[subscriber.all_index_] = moved;
+  moved->all_index_ = subscriber.all_index_;
+  all_.pop_back();
+}
+
+void Broadcaster::forget_if_unused(Topic& topic) {
+  // Erase by iterator: erasing by `topic.name` would pass a reference into
+  // the very node being freed.
+  if (topic.subscribers.empty() && topic.pending_events == 0) {
+    topics_.erase(topics_.find(topic.name));
+  }
+}
+
+void Broadcaster::schedule_flush(Subscriber& subscriber) {
+  if (subscriber.flush_pending_) return;
+  subscriber.flush_pending_ = true;
+  to_flush_.push_back(&subscriber);
+}
+
+void Broadcaster::flush_scheduled() {
+  // flush_frames() may unsubscribe (a slow consumer is dropped), which
+  // changes the topic vectors but not this list, and destroys nobody.
+  for (Subscriber* subscriber : to_flush_) {
+    subscriber->flush_pending_ = false;
+    subscriber->flush_frames();
+  }
+  to_flush_.clear();
+}
+
+void Broadcaster::build_pass_frames() {
+  for (Topic* topic : pass_topics_) {
+    if (topic->pending_events > 1) topic->pass_frame = FrameRef::allocate(topic->pending_bytes);
+  }
+  // One walk in id order fills every topic's frame; pending_bytes counts
+  // down to tell where the next event goes.
+  for (const PendingEvent& event : pending_) {
+    Topic& topic = *event.topic;
+    if (topic.pending_events == 1) {
+      topic.pass_frame = event.frame;  // nothing to join
+      continue;
+    }
+    size_t offset = topic.pass_frame->size() - topic.pending_bytes;
+    std::memcpy(topic.pass_frame.writable() + offset, event.frame->data(), event.frame->size());
+    topic.pending_bytes -= event.frame->size();
+  }
+}
+
+void Broadcaster::queue_in_id_order(Subscriber& subscriber) {
+  // Most multi-topic subscribers got events from one of their topics only:
+  // then that topic's pass frame is already in id order.
+  Topic* only = nullptr;
+  size_t topics_with_events = 0;
+  for (const Subscriber::Membership& membership : subscriber.memberships_) {
+    if (membership.topic->pending_events > 0) {
+      only = membership.topic;
+      ++topics_with_events;
+    }
+  }
+  if (topics_with_events == 1) {
+    subscriber.out_.push(only->pass_frame);
+    return;
+  }
+  for (const PendingEvent& event : pending_) {
+    for (const Subscriber::Membership& membership : subscriber.memberships_) {
+      if (membership.topic == event.topic) subscriber.out_.push(event.frame);
+    }
+  }
+}
+
+void Broadcaster::deliver_pending(int64_t now_ms) {
+  if (pending_.empty()) return;
+  build_pass_frames();
+  for (Topic* topic : pass_topics_) {
+    for (Subscriber* subscriber : topic->subscribers) {
+      subscriber->last_sent_ms_ = now_ms;
+      if (subscriber->memberships_.size() == 1) {
+        subscriber->out_.push(topic->pass_frame);
+        schedule_flush(*subscriber);
+      } else if (!subscriber->flush_pending_) {  // first of its topics seen
+        multi_topic_.push_back(subscriber);
+        schedule_flush(*subscriber);
+      }
+    }
+    counters_.frames_sent += topic->subscribers.size() * topic->pending_events;
+  }
+  for (Subscriber* subscriber : multi_topic_) queue_in_id_order(*subscriber);
+  multi_topic_.clear();
+  flush_scheduled();
+
+  int64_t done_ns = mono_ns();
+  for (PendingEvent& event : pending_) {
+    counters_.fanout_us.record((done_ns - event.published_ns) / 1000);
+    if (history_ != nullptr) history_->add(event.id, event.topic->name, std::move(event.frame));
+  }
+  pending_.clear();
+  for (Topic* topic : pass_topics_) {
+    topic->pending_events = 0;
+    topic->pending_bytes = 0;
+    topic->pass_frame = FrameRef();
+    // A topic that had events but nobody listening is dropped now.
+    forget_if_unused(*topic);
+  }
+  pass_topics_.clear();
+}
+
+void Broadcaster::send_heartbeats(int64_t now_ms, int64_t idle_ms) {
+  for (Subscriber* subscriber : all_) {
+    if (now_ms - subscriber->last_sent_ms_ < idle_ms) continue;
+    subscriber->out_.push(heartbeat_);
+    subscriber->last_sent_ms_ = now_ms;
+    ++counters_.heartbeats_sent;
+    schedule_flush(*subscriber);
+  }
+  flush_scheduled();
+}
+
+size_t Broadcaster::topic_subscribers(std::string_view name) const {
+  auto it = topics_.find(std::string(name));
+  return it == topics_.end() ? 0 : it->second.subscribers.size();
+}
+
+}  // namespace sse

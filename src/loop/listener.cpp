@@ -1,0 +1,129 @@
+// listener.cpp — see listener.h.
+#include "sse/loop/listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <cstring>
+
+namespace sse {
+
+Listener::Listener(Reactor& reactor, AcceptFn on_accept, uint64_t& shed_count)
+    : reactor_(reactor), on_accept_(std::move(on_accept)), shed_count_(shed_count) {}
+
+Listener::~Listener() { close(); }
+
+bool Listener::open(const std::string& host, uint16_t port, std::string& error) {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    length = sizeof *v4;
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    length = sizeof *v6;
+  } else {
+    error = "--host: not an IPv4 or IPv6 address: " + host;
+    return false;
+  }
+
+  fd_.reset(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd_) {
+    error = std::string("socket: ") + std::strerror(errno);
+    return false;
+  }
+  int one = 1;
+  // Restarting the server must not wait for old connections in TIME_WAIT.
+  ::setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), length) != 0) {
+    error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+    return false;
+  }
+  // SOMAXCONN (4096 on current kernels): a burst of thousands of subscribers
+  // connecting at once waits in the queue instead of being refused.
+  if (::listen(fd_.get(), SOMAXCONN) != 0) {
+    error = std::string("listen: ") + std::strerror(errno);
+    return false;
+  }
+  spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!reactor_.add(fd_.get(), EPOLLIN, this)) {
+    error = std::string("epoll_ctl: ") + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+void Listener::close() {
+  if (fd_) reactor_.remove(fd_.get());
+  fd_.reset();
+}
+
+void Listener::on_events(uint32_t) noexcept {
+  while (fd_) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    int client = ::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (client >= 0) {
+      on_accept_(UniqueFd(client), peer);
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if ((errno == EMFILE || errno == ENFILE) && spare_fd_) {
+      spare_fd_.reset();
+      bool shed = UniqueFd(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC)).valid();
+      spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      if (shed) {
+        ++shed_count_;
+        continue;  // the next one in the queue meets the same fate
+      }
+    }
+    return;  // EAGAIN: the queue is empty (or an error we cannot act on)
+  }
+}
+
+std::string Listener::bound_address() const {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (address.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr, text,
+                sizeof text);
+    return "[" + std::string(text) + "]:" + std::to_string(bound_port());
+  }
+  ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text, sizeof text);
+  return std::string(text) + ":" + std::to_string(bound_port());
+}
+
+uint16_t Listener::bound_port() const {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  }
+  return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+}
+
+bool is_loopback(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) {
+    uint32_t ip = ntohl(reinterpret_cast<const sockaddr_in*>(&address)->sin_addr.s_addr);
+    return (ip >> 24) == 127;
+  }
+  if (address.ss_family == AF_INET6) {
+    const in6_addr& ip = reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(&ip)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&ip) && ip.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+}  // namespace sse

@@ -1,0 +1,87 @@
+// out_queue.cpp — see out_queue.h. The only place that writes to a socket.
+#include "sse/loop/out_queue.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+namespace sse {
+
+namespace {
+// iovecs per sendmsg(): enough to empty a deep backlog in a few calls while
+// keeping the array on the stack. The kernel's limit (IOV_MAX) is 1024.
+constexpr size_t kMaxIov = 64;
+}  // namespace
+
+void OutQueue::push(FrameRef frame) {
+  if (!frame || frame->size() == 0) return;
+  backlog_bytes_ += frame->size();
+  entries_.push_back(Entry{std::move(frame), 0});
+}
+
+OutQueue::FlushResult OutQueue::flush(int fd, size_t& written) {
+  while (!empty()) {
+    iovec iov[kMaxIov];
+    size_t count = 0;
+    for (size_t i = head_; i < entries_.size() && count < kMaxIov; ++i, ++count) {
+      const Entry& entry = entries_[i];
+      iov[count].iov_base = const_cast<char*>(entry.frame->data() + entry.offset);
+      iov[count].iov_len = entry.frame->size() - entry.offset;
+    }
+    // One buffer (the usual case: a subscriber's frame for this pass) goes
+    // through send(), the shortest way into TCP; several through sendmsg(),
+    // which first copies and checks the iovec array (perf: ~4% of the
+    // fan-out's CPU when it carried the single-buffer case too). Neither is
+    // writev(), which passes through the VFS first, and MSG_NOSIGNAL makes
+    // a peer that is gone an EPIPE, never a SIGPIPE.
+    ssize_t n;
+    if (count == 1) {
+      n = ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+    } else {
+      msghdr message{};
+      message.msg_iov = iov;
+      message.msg_iovlen = count;
+      n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return FlushResult::kBlocked;
+      return FlushResult::kError;
+    }
+    written += static_cast<size_t>(n);
+    consume(static_cast<size_t>(n));
+  }
+  return FlushResult::kDrained;
+}
+
+void OutQueue::consume(size_t bytes) {
+  backlog_bytes_ -= bytes;
+  while (bytes > 0) {
+    Entry& entry = entries_[head_];
+    size_t left = entry.frame->size() - entry.offset;
+    if (bytes < left) {
+      entry.offset += bytes;
+      return;
+    }
+    bytes -= left;
+    entry.frame = FrameRef();  // drop our reference now, not at the next reset
+    ++head_;
+  }
+  if (head_ == entries_.size()) {
+    entries_.clear();  // keeps capacity: the next event needs no allocation
+    head_ = 0;
+  } else if (head_ >= 64 && head_ * 2 >= entries_.size()) {
+    // A subscriber that is always a little behind never drains; without this
+    // the written prefix would grow by one entry per event, forever.
+    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+}
+
+void OutQueue::clear() {
+  std::vector<Entry>().swap(entries_);
+  head_ = 0;
+  backlog_bytes_ = 0;
+}
+
+}  // namespace sse

@@ -1,0 +1,145 @@
+// config.cpp — see config.h. Every option takes its value as the next
+// argument or after '=' (--port 8080, --port=8080), like GNU getopt_long.
+#include "sse/server/config.h"
+
+#include <charconv>
+
+namespace sse {
+
+namespace {
+
+// Parses a whole decimal string into [min, max]; no sign, no suffix.
+bool parse_number(const std::string& text, uint64_t min, uint64_t max, uint64_t& out) {
+  if (text.empty()) return false;
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return false;
+  if (value < min || value > max) return false;
+  out = value;
+  return true;
+}
+
+struct NumericOption {
+  const char* name;
+  uint64_t min, max;
+  void (*apply)(Config&, uint64_t);
+};
+
+constexpr uint64_t kDayMs = 86'400'000;  // the longest period we accept
+
+const NumericOption kNumericOptions[] = {
+    {"--port", 0, 65535, [](Config& c, uint64_t v) { c.port = static_cast<uint16_t>(v); }},
+    {"--tick-ms", 0, kDayMs, [](Config& c, uint64_t v) { c.tick_ms = static_cast<int64_t>(v); }},
+    {"--heartbeat-ms", 1, kDayMs,
+     [](Config& c, uint64_t v) { c.heartbeat_ms = static_cast<int64_t>(v); }},
+    {"--retry-ms", 0, kDayMs, [](Config& c, uint64_t v) { c.retry_ms = static_cast<int64_t>(v); }},
+    {"--history", 0, 10'000'000, [](Config& c, uint64_t v) { c.history = v; }},
+    {"--max-clients", 1, 10'000'000, [](Config& c, uint64_t v) { c.max_clients = v; }},
+    {"--max-backlog", 1024, uint64_t{1} << 40, [](Config& c, uint64_t v) { c.max_backlog = v; }},
+    {"--max-body", 1, uint64_t{1} << 32, [](Config& c, uint64_t v) { c.max_body = v; }},
+    {"--header-timeout-ms", 1, kDayMs,
+     [](Config& c, uint64_t v) { c.header_timeout_ms = static_cast<int64_t>(v); }},
+};
+
+}  // namespace
+
+ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_token) {
+  ParsedArgs result;
+  Config& config = result.config;
+  if (env_token != nullptr) config.publish_token = env_token;
+
+  auto fail = [&](const std::string& message) {
+    result.action = ParsedArgs::Action::kError;
+    result.error = message;
+    return result;
+  };
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i];
+    std::string value;
+    bool has_inline_value = false;
+    if (auto eq = name.find('='); name.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_inline_value = true;
+    }
+
+    if (name == "--help" || name == "-h") {
+      result.action = ParsedArgs::Action::kHelp;
+      return result;
+    }
+    if (name == "--version") {
+      result.action = ParsedArgs::Action::kVersion;
+      return result;
+    }
+    if (name == "--quiet") {
+      if (has_inline_value) return fail("--quiet takes no value");
+      config.quiet = true;
+      continue;
+    }
+
+    // Every other option takes a value.
+    const NumericOption* number = nullptr;
+    for (const NumericOption& option : kNumericOptions) {
+      if (name == option.name) number = &option;
+    }
+    bool is_string = name == "--host" || name == "--www" || name == "--publish-token" ||
+                     name == "--cors";
+    if (number == nullptr && !is_string) return fail("unknown option: " + args[i]);
+    if (!has_inline_value) {
+      if (i + 1 >= args.size()) return fail(name + ": missing value");
+      value = args[++i];
+    }
+
+    if (is_string) {
+      if (value.empty()) return fail(name + ": empty value");
+      if (name == "--host") config.host = value;
+      if (name == "--www") config.www = value;
+      if (name == "--publish-token") config.publish_token = value;
+      if (name == "--cors") {
+        // The value becomes a response header: no line breaks or controls.
+        for (unsigned char c : value) {
+          if (c < 0x20 || c == 0x7f) return fail("--cors: control character in origin");
+        }
+        config.cors = value;
+      }
+      continue;
+    }
+
+    uint64_t parsed = 0;
+    if (!parse_number(value, number->min, number->max, parsed)) {
+      return fail(name + ": expected a whole number from " + std::to_string(number->min) +
+                  " to " + std::to_string(number->max) + ", got '" + value + "'");
+    }
+    number->apply(config, parsed);
+  }
+  return result;
+}
+
+std::string usage_text() {
+  return R"(Usage: sse-server [options]
+
+A small, fast Server-Sent Events broadcaster.
+
+  --host ADDR              listen address, IPv4 or IPv6 literal (default 0.0.0.0)
+  --port N                 listen port; 0 picks a free one (default 3000)
+  --www DIR                static files served under / (default ./www)
+  --tick-ms N              built-in ticker period; 0 turns it off (default 2000)
+  --heartbeat-ms N         comment sent to a stream idle this long (default 15000)
+  --retry-ms N             'retry:' hint sent when a stream opens (default 3000)
+  --history N              events kept for Last-Event-ID replay (default 1024)
+  --max-clients N          connections beyond this get 503 (default: fd limit - 64)
+  --max-backlog BYTES      unsent bytes before a slow subscriber is dropped (default 1048576)
+  --max-body BYTES         largest request body, 413 beyond (default 1048576)
+  --header-timeout-ms N    time to send complete request headers, 408 beyond (default 10000)
+  --publish-token TOKEN    require 'Authorization: Bearer TOKEN' on POST /publish
+                           (default: env SSE_PUBLISH_TOKEN; unset: loopback peers only)
+  --cors ORIGIN            Access-Control-Allow-Origin value (default *)
+  --quiet                  no per-connection log lines
+  --help, --version        print and exit
+
+Endpoints: GET /sse, POST /publish, GET /stats, GET /metrics, GET /health, GET /<file>
+)";
+}
+
+}  // namespace sse

@@ -1,0 +1,159 @@
+// server.cpp — see server.h.
+#include "sse/server/server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sse/base/clock.h"
+#include "sse/base/log.h"
+
+namespace sse {
+
+namespace {
+
+// Descriptors kept free for the listener, timers, signalfd, epoll, the www
+// directory and the static file being read: --max-clients defaults to the
+// fd limit minus this, so 503 comes before EMFILE.
+constexpr size_t kReservedFds = 64;
+
+// Raises the soft fd limit to the hard one (servers are expected to hold
+// many sockets; the soft default is often 1024) and returns it.
+size_t raise_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return static_cast<size_t>(limit.rlim_cur);
+}
+
+// How often to look for timeouts and idle streams: a quarter of the
+// shortest of those periods, so each fires at most 25% late, but no more
+// than every 10 ms and at least once a second.
+int64_t housekeeping_period_ms(const Config& config) {
+  int64_t shortest = std::min(config.header_timeout_ms, config.heartbeat_ms);
+  return std::clamp<int64_t>(shortest / 4, 10, 1000);
+}
+
+}  // namespace
+
+Server::Server(const Config& config)
+    : config_(config),
+      first_event_id_(static_cast<uint64_t>(real_us())),
+      broadcaster_(first_event_id_),
+      history_(config.history),
+      context_{config_, reactor_, broadcaster_, history_, files_, counters_, first_event_id_,
+               closed_},
+      listener_(reactor_,
+                [this](UniqueFd fd, const sockaddr_storage& peer) {
+                  on_accept(std::move(fd), peer);
+                },
+                counters_.connections_shed),
+      signals_(reactor_,
+               [this](int signo) {
+                 if (!log_quiet()) log_line("signal %d: shutting down", signo);
+                 running_ = false;
+               }),
+      tick_timer_(reactor_, [this] { on_tick(); }),
+      housekeeping_timer_(reactor_, [this] { on_housekeeping(); }) {
+  broadcaster_.attach_history(&history_);
+  counters_.started_mono_ms = mono_ms();
+}
+
+Server::~Server() { close_all(); }
+
+bool Server::open(std::string& error) {
+  size_t fd_limit = raise_fd_limit();
+  if (config_.max_clients == 0) {
+    config_.max_clients = fd_limit > kReservedFds * 2 ? fd_limit - kReservedFds : fd_limit / 2;
+  }
+  if (!files_.open(config_.www, error)) return false;
+  if (!signals_.open()) {
+    error = "cannot set up signal handling";
+    return false;
+  }
+  if (!listener_.open(config_.host, config_.port, error)) return false;
+  if (config_.tick_ms > 0 && !tick_timer_.start(config_.tick_ms)) {
+    error = "cannot start the ticker timer";
+    return false;
+  }
+  if (!housekeeping_timer_.start(housekeeping_period_ms(config_))) {
+    error = "cannot start the housekeeping timer";
+    return false;
+  }
+  // The one line scripts wait for (tests read the port from it).
+  std::printf("sse-server listening on %s\n", listener_.bound_address().c_str());
+  std::fflush(stdout);
+  return true;
+}
+
+int Server::run() {
+  while (running_) {
+    reactor_.poll(-1);
+    broadcaster_.deliver_pending(mono_ms());
+    reap_closed();
+  }
+  // Graceful shutdown: stop accepting, deliver what was published in the
+  // last pass, then close every connection. What already sits in a socket's
+  // kernel buffer still goes out before the FIN; what a slow subscriber had
+  // queued in our OutQueue is dropped: it resumes with Last-Event-ID.
+  listener_.close();
+  broadcaster_.deliver_pending(mono_ms());
+  close_all();
+  return 0;
+}
+
+void Server::on_accept(UniqueFd fd, const sockaddr_storage& peer) {
+  int fd_number = fd.get();
+  // Events are small and latency matters: never let Nagle hold one back
+  // waiting for the ACK of the previous one.
+  int one = 1;
+  ::setsockopt(fd_number, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto connection = std::make_unique<Connection>(context_, std::move(fd), peer);
+  bool full = counters_.connections_open > config_.max_clients;
+  bool started = full ? connection->start_rejected() : connection->start();
+  if (!started) return;  // destroyed here: it never reached the reactor
+  if (connections_.size() <= static_cast<size_t>(fd_number)) {
+    connections_.resize(static_cast<size_t>(fd_number) + 1);
+  }
+  if (!log_quiet()) log_line("fd %d: accepted%s", fd_number, full ? " (full: 503)" : "");
+  connections_[static_cast<size_t>(fd_number)] = std::move(connection);
+}
+
+void Server::on_tick() {
+  ++counters_.ticks;
+  broadcaster_.publish("main", "", ticker_.next_data(broadcaster_.subscriber_count()));
+}
+
+void Server::on_housekeeping() {
+  // A linear sweep: O(connections) every period (~20,000 cheap checks at
+  // most). Every timeout has the same length, so a per-deadline list would
+  // make this O(expired); worth it only at far larger connection counts.
+  int64_t now = mono_ms();
+  for (auto& connection : connections_) {
+    if (connection && !connection->is_closed()) connection->check_timeouts(now);
+  }
+  broadcaster_.send_heartbeats(now, config_.heartbeat_ms);
+}
+
+void Server::reap_closed() {
+  for (Connection* connection : closed_) {
+    connections_[static_cast<size_t>(connection->fd())].reset();
+  }
+  closed_.clear();
+}
+
+void Server::close_all() {
+  for (auto& connection : connections_) {
+    if (connection && !connection->is_closed()) connection->close("server shutdown");
+  }
+  reap_closed();
+}
+
+}  // namespace sse

@@ -1,0 +1,152 @@
+// test_history.cpp — the replay ring (src/history.cpp).
+//
+// The lookup is a binary search over ring positions, so the tests compare
+// after() with a brute-force scan at every boundary (before the oldest, at
+// each retained id, past the newest), for every fill level of rings of
+// several sizes, including ones that have wrapped around many times.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "sse/events/history.h"
+#include "sse/events/sse_frame.h"
+
+using sse::FrameRef;
+using sse::History;
+
+namespace {
+
+std::vector<std::string> texts(const std::vector<FrameRef>& frames) {
+  std::vector<std::string> out;
+  for (const FrameRef& frame : frames) out.emplace_back(frame->view());
+  return out;
+}
+
+FrameRef frame_for(uint64_t id) {
+  return sse::encode_event(id, "", std::to_string(id));
+}
+
+struct Added {
+  uint64_t id;
+  std::string topic;
+};
+
+// What after() must return: the last `capacity` added, id > after_id, topic
+// in `topics`, oldest first.
+std::vector<std::string> expected_after(const std::vector<Added>& added, size_t capacity,
+                                        uint64_t after_id, const std::vector<std::string>& topics) {
+  std::vector<std::string> out;
+  size_t first = added.size() > capacity ? added.size() - capacity : 0;
+  for (size_t i = first; i < added.size(); ++i) {
+    bool wanted = false;
+    for (const std::string& t : topics) wanted = wanted || t == added[i].topic;
+    if (added[i].id > after_id && wanted) out.emplace_back(frame_for(added[i].id)->view());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an empty history has no ids and replays nothing") {
+  History history(4);
+  CHECK(history.empty());
+  CHECK(history.size() == 0);
+  CHECK(history.oldest_id() == 0);
+  CHECK(history.newest_id() == 0);
+  CHECK(history.after(0, {"main"}).empty());
+}
+
+TEST_CASE("events are kept in order up to the capacity") {
+  History history(3);
+  history.add(10, "main", frame_for(10));
+  history.add(11, "main", frame_for(11));
+  CHECK(history.size() == 2);
+  CHECK(history.oldest_id() == 10);
+  CHECK(history.newest_id() == 11);
+  CHECK(texts(history.after(0, {"main"})) ==
+        std::vector<std::string>{"id: 10\ndata: 10\n\n", "id: 11\ndata: 11\n\n"});
+}
+
+TEST_CASE("a full history overwrites its oldest event (wrap-around)") {
+  History history(3);
+  for (uint64_t id = 10; id <= 14; ++id) history.add(id, "main", frame_for(id));
+  CHECK(history.size() == 3);
+  CHECK(history.oldest_id() == 12);
+  CHECK(history.newest_id() == 14);
+  CHECK(texts(history.after(0, {"main"})) == texts({frame_for(12), frame_for(13), frame_for(14)}));
+}
+
+TEST_CASE("after() finds the first newer id at every boundary, at every fill level") {
+  // Consecutive ids (one run of the server) and ids with holes (events of
+  // other topics are in the same sequence, so a topic alone has holes).
+  for (uint64_t step : {uint64_t{1}, uint64_t{3}}) {
+    for (size_t capacity = 1; capacity <= 7; ++capacity) {
+      History history(capacity);
+      std::vector<Added> added;
+      for (size_t count = 0; count <= 3 * capacity + 2; ++count) {
+        if (count > 0) {
+          uint64_t id = 100 + (count - 1) * step;
+          history.add(id, "main", frame_for(id));
+          added.push_back(Added{id, "main"});
+        }
+        uint64_t last = added.empty() ? 100 : added.back().id;
+        for (uint64_t after_id = 95; after_id <= last + 3; ++after_id) {
+          INFO("step " << step << ", capacity " << capacity << ", count " << count << ", after "
+                       << after_id);
+          CHECK(texts(history.after(after_id, {"main"})) ==
+                expected_after(added, capacity, after_id, {"main"}));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("after() returns only the topics asked for, oldest first") {
+  History history(8);
+  std::vector<Added> added;
+  const char* topics[] = {"a", "b", "c", "a", "b", "a", "c", "c", "b", "a"};
+  uint64_t id = 500;
+  for (const char* topic : topics) {
+    history.add(id, topic, frame_for(id));
+    added.push_back(Added{id, topic});
+    ++id;
+  }
+  for (const std::vector<std::string>& wanted :
+       {std::vector<std::string>{"a"}, {"b", "c"}, {"c", "a", "b"}, {"zzz"}, {}}) {
+    for (uint64_t after_id = 499; after_id <= 510; ++after_id) {
+      CHECK(texts(history.after(after_id, wanted)) == expected_after(added, 8, after_id, wanted));
+    }
+  }
+  CHECK(history.after(0, {}).empty());
+}
+
+TEST_CASE("a history of capacity 0 keeps nothing") {
+  History history(0);
+  history.add(1, "main", frame_for(1));
+  history.add(2, "main", frame_for(2));
+  CHECK(history.empty());
+  CHECK(history.oldest_id() == 0);
+  CHECK(history.newest_id() == 0);
+  CHECK(history.after(0, {"main"}).empty());
+}
+
+TEST_CASE("replayed frames are shared with the history, not copied") {
+  History history(2);
+  FrameRef frame = frame_for(1);
+  history.add(1, "main", frame);
+  CHECK(frame.use_count() == 2);
+  std::vector<FrameRef> replay = history.after(0, {"main"});
+  REQUIRE(replay.size() == 1);
+  CHECK(replay[0].get() == frame.get());
+  CHECK(frame.use_count() == 3);
+}
+
+TEST_CASE("an overwritten event's frame is released") {
+  History history(1);
+  FrameRef first = frame_for(1);
+  history.add(1, "main", first);
+  CHECK(first.use_count() == 2);
+  history.add(2, "main", frame_for(2));
+  CHECK(first.use_count() == 1);
+}

@@ -1,0 +1,172 @@
+// test_plain_routes.cpp — the answers of /health, /stats, /metrics, the
+// CORS preflight, static files and the router's 405 (src/plain_routes.cpp).
+//
+// Requests come from the real RequestParser and routes from the real
+// router; the context is a real (idle) server's worth of objects around a
+// temporary www directory. Each test reads the bytes that would go out.
+#include <doctest/doctest.h>
+#include <simdjson.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sse/events/broadcaster.h"
+#include "sse/server/config.h"
+#include "sse/events/history.h"
+#include "sse/http/http_parser.h"
+#include "sse/server/plain_routes.h"
+#include "sse/loop/reactor.h"
+#include "sse/http/router.h"
+#include "sse/http/static_files.h"
+#include "sse/server/stats.h"
+
+using sse::PlainAnswer;
+
+namespace {
+
+// Everything a ServerContext points at, and a www directory holding one
+// file, hello.txt.
+class Server {
+ public:
+  Server() {
+    char pattern[] = "/tmp/sse-plain-XXXXXX";
+    REQUIRE(::mkdtemp(pattern) != nullptr);
+    www_ = pattern;
+    std::ofstream(www_ + "/hello.txt") << "hello";
+    std::string error;
+    REQUIRE(files_.open(www_, error));
+  }
+  ~Server() {
+    ::unlink((www_ + "/hello.txt").c_str());
+    ::rmdir(www_.c_str());
+  }
+
+  // The answer to `request_text`, split into "head" and "body" strings.
+  struct Answer {
+    std::string head, body;
+  };
+  Answer answer(const std::string& request_text) {
+    std::string text = request_text;  // the Request's views point into it
+    sse::Request request;
+    sse::RequestParser parser;
+    REQUIRE(parser.parse(text.data(), text.size(), request).kind ==
+            sse::ParseResult::Kind::kComplete);
+    PlainAnswer plain =
+        sse::answer_plain(request, sse::route(request.method, request.path), context_);
+    REQUIRE(plain.head);
+    Answer out;
+    std::string head = std::string(plain.head->view());
+    size_t end = head.find("\r\n\r\n");
+    REQUIRE(end != std::string::npos);
+    out.head = head.substr(0, end + 4);
+    out.body = head.substr(end + 4) + (plain.body ? std::string(plain.body->view()) : "");
+    return out;
+  }
+
+  sse::Config config;
+  sse::ServerCounters counters;
+
+ private:
+  std::string www_;
+  sse::Reactor reactor_;
+  sse::Broadcaster broadcaster_{1000};
+  sse::History history_{16};
+  sse::StaticFiles files_;
+  std::vector<sse::Connection*> closed_;
+  sse::ServerContext context_{config, reactor_, broadcaster_, history_,
+                              files_, counters, 1000,         closed_};
+};
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("/health answers ok, with CORS, and HEAD gets the head only") {
+  Server server;
+  Server::Answer get = server.answer("GET /health HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(get.head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(has(get.head, "Content-Length: 2\r\n"));
+  CHECK(has(get.head, "Access-Control-Allow-Origin: *\r\n"));
+  CHECK_FALSE(has(get.head, "Connection: close"));
+  CHECK(get.body == "ok");
+
+  Server::Answer head = server.answer("HEAD /health HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(head.head == get.head);
+  CHECK(head.body.empty());
+}
+
+TEST_CASE("a request that ends the connection gets Connection: close") {
+  Server server;
+  CHECK(has(server.answer("GET /health HTTP/1.0\r\n\r\n").head, "Connection: close\r\n"));
+  CHECK(has(server.answer("GET /hello.txt HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").head,
+            "Connection: close\r\n"));
+}
+
+TEST_CASE("/stats is uncached JSON with the server's counters") {
+  Server server;
+  server.counters.requests = 42;
+  Server::Answer stats = server.answer("GET /stats HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(has(stats.head, "Content-Type: application/json\r\n"));
+  CHECK(has(stats.head, "Cache-Control: no-store\r\n"));
+  simdjson::dom::parser parser;
+  uint64_t requests = 0;
+  REQUIRE(parser.parse(stats.body)["requests"].get(requests) == simdjson::SUCCESS);
+  CHECK(requests == 42);
+}
+
+TEST_CASE("/metrics is Prometheus text") {
+  Server server;
+  Server::Answer metrics = server.answer("GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(has(metrics.head, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+  CHECK(has(metrics.head, "Cache-Control: no-store\r\n"));
+  CHECK(has(metrics.body, "sse_requests_total "));
+}
+
+TEST_CASE("the CORS preflight allows the methods, headers and origin") {
+  Server server;
+  server.config.cors = "https://app.example";
+  Server::Answer preflight =
+      server.answer("OPTIONS /publish HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\n\r\n");
+  CHECK(preflight.head.rfind("HTTP/1.1 204 No Content\r\n", 0) == 0);
+  CHECK(has(preflight.head, "Access-Control-Allow-Origin: https://app.example\r\n"));
+  CHECK(has(preflight.head, "Access-Control-Allow-Methods: POST, OPTIONS\r\n"));
+  CHECK(has(preflight.head, "Access-Control-Allow-Headers: Authorization, Content-Type"));
+  CHECK(has(preflight.head, "Access-Control-Max-Age: 86400\r\n"));
+  CHECK(preflight.body.empty());
+}
+
+TEST_CASE("a static file is a head frame plus the file's own frame") {
+  Server server;
+  Server::Answer file = server.answer("GET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(file.head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(has(file.head, "Content-Type: text/plain; charset=utf-8\r\n"));
+  CHECK(has(file.head, "Content-Length: 5\r\n"));
+  CHECK(has(file.head, "Cache-Control: no-cache\r\n"));
+  CHECK(file.body == "hello");
+
+  Server::Answer head = server.answer("HEAD /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(head.head == file.head);
+  CHECK(head.body.empty());
+}
+
+TEST_CASE("a missing file is 404 with a reason") {
+  Server server;
+  Server::Answer missing = server.answer("GET /nope.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(missing.head.rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
+  CHECK(missing.body == "404 Not Found: no such file\n");
+}
+
+TEST_CASE("a method the path does not take is 405 with Allow") {
+  Server server;
+  Server::Answer wrong = server.answer("DELETE /health HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(wrong.head.rfind("HTTP/1.1 405 Method Not Allowed\r\n", 0) == 0);
+  CHECK(has(wrong.head, "Allow: GET, HEAD, OPTIONS\r\n"));
+  CHECK(wrong.body == "405 Method Not Allowed\n");
+}
