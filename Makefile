@@ -41,7 +41,7 @@ NPM_MODULES := node_modules/playwright-core node_modules/eventsource
 BENCH_PACKAGES := g++ make libsimdjson-dev gnuplot-nox util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run test unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
+.PHONY: all run test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
 	bench-deps clean bench bench-compare bench-http soak
 
 all: sse-server
@@ -131,8 +131,13 @@ SANITIZER_REPORT := 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
 test: deps
 	$(MAKE) --no-print-directory -j$$(nproc) sse-server build/asan/sse-server build/asan/unit_tests \
 	  build/asan/integration_tests $(FUZZ_BIN)
-	$(MAKE) --no-print-directory unit-test integration-test client-test browser-test fuzz-smoke
+	$(MAKE) --no-print-directory layer-check unit-test integration-test client-test browser-test \
+	  fuzz-smoke
 	@echo "make test: all suites passed"
+
+# Lower layers never include higher ones (tests/layers/check_layers.sh).
+layer-check:
+	tests/layers/run.sh
 
 unit-test: build/asan/unit_tests
 	build/asan/unit_tests
