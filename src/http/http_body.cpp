@@ -1,5 +1,6 @@
 // http_body.cpp — see http_body.h.
 #include "sse/http/http_body.h"
+#include "sse/http/ascii.h"
 
 #include <algorithm>
 

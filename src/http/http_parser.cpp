@@ -2,6 +2,8 @@
 // semantics) and RFC 9112 (HTTP/1.1 message syntax).
 #include "sse/http/http_parser.h"
 
+#include "sse/http/ascii.h"
+
 #include <charconv>
 #include <cstring>
 
@@ -14,25 +16,6 @@ constexpr auto error = &ParseResult::error;
 
 // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-"
 // / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-bool is_tchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
-}
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (!is_tchar(c)) return false;
-  }
-  return true;
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 Method classify(std::string_view name) {
   if (name == "GET") return Method::kGet;
   if (name == "HEAD") return Method::kHead;
@@ -46,13 +29,6 @@ Method classify(std::string_view name) {
 }
 
 // Cuts `s` at the first `c`: returns the part before, leaves the rest in `s`.
-std::string_view take_until(std::string_view& s, char c) {
-  size_t at = s.find(c);
-  std::string_view head = s.substr(0, at);
-  s.remove_prefix(at == std::string_view::npos ? s.size() : at + 1);
-  return head;
-}
-
 // request-line = method SP request-target SP HTTP-version (RFC 9112 §3).
 ParseResult parse_request_line(std::string_view line, Request& request) {
   std::string_view rest = line;
@@ -239,25 +215,6 @@ std::string_view Request::header(std::string_view name) const {
     if (equals_ignore_case(headers[i].name, name)) return headers[i].value;
   }
   return {};
-}
-
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = static_cast<unsigned char>(a[i]);
-    unsigned char y = static_cast<unsigned char>(b[i]);
-    if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
-
-bool has_token(std::string_view list, std::string_view token) {
-  while (!list.empty()) {
-    if (equals_ignore_case(trim_ows(take_until(list, ',')), token)) return true;
-  }
-  return false;
 }
 
 }  // namespace sse

@@ -13,6 +13,8 @@
 
 #include "sse/http/http_parser.h"
 #include "sse/http/router.h"
+#include "sse/http/ascii.h"
+#include "sse/http/url.h"
 
 namespace sse {
 

@@ -20,6 +20,7 @@
 #include "sse/server/publish_handler.h"
 #include "sse/server/stats.h"
 #include "sse/server/stream_handler.h"
+#include "sse/loop/socket_address.h"
 
 namespace sse {
 

@@ -13,6 +13,7 @@
 #include "sse/events/broadcaster.h"
 #include "sse/base/json.h"
 #include "sse/server/stream_handler.h"
+#include "sse/http/ascii.h"
 
 namespace sse {
 

@@ -8,6 +8,7 @@
 
 #include "sse/events/broadcaster.h"
 #include "sse/server/ticker.h"
+#include "sse/base/process_sample.h"
 
 namespace sse {
 

@@ -8,6 +8,8 @@
 #include "sse/base/json.h"
 #include "sse/http/router.h"
 #include "sse/events/sse_frame.h"
+#include "sse/http/ascii.h"
+#include "sse/http/url.h"
 
 namespace sse {
 

@@ -70,14 +70,6 @@ struct ParseResult {
   }
 };
 
-// The value of hex digit `c`, or -1 (chunk sizes, %XX escapes).
-inline int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 class RequestParser {
  public:
   ParseResult parse(const char* data, size_t length, Request& request);
@@ -91,10 +83,5 @@ class RequestParser {
   size_t headers_start_ = 0;  // 0 until the request line has ended
   size_t header_lines_ = 0;
 };
-
-// Helpers shared by the handlers.
-bool equals_ignore_case(std::string_view a, std::string_view b);
-// True if the comma-separated header value contains `token` (case-insensitive).
-bool has_token(std::string_view list, std::string_view token);
 
 }  // namespace sse

@@ -54,7 +54,4 @@ class Listener final : public EventHandler {
   uint64_t& shed_count_;
 };
 
-// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (::ffff:127.x.y.z).
-bool is_loopback(const sockaddr_storage& address);
-
 }  // namespace sse

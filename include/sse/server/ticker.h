@@ -15,14 +15,6 @@
 
 namespace sse {
 
-struct ProcessSample {
-  double cpu_seconds = 0;  // user + system time used so far
-  uint64_t rss_bytes = 0;
-  double load[3] = {0, 0, 0};
-};
-
-ProcessSample sample_process();
-
 class Ticker {
  public:
   Ticker();

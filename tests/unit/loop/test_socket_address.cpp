@@ -1,6 +1,6 @@
-// test_listener.cpp — is_loopback (src/listener.cpp), which decides who may
-// publish when no --publish-token is set. The socket side of the listener
-// is covered by the integration tests.
+// test_socket_address.cpp — is_loopback (src/loop/socket_address.cpp), which
+// decides who may publish when no --publish-token is set. The listener's
+// sockets are covered by the integration tests.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 
 #include <cstring>
 
-#include "sse/loop/listener.h"
+#include "sse/loop/socket_address.h"
 
 namespace {
 
