@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "every_split.h"
+#include "sse/http/ascii.h"
 #include "sse/http/http_parser.h"
 
 using sse::BodyFraming;
