@@ -9,12 +9,10 @@
 
 namespace sse {
 
-Broadcaster::Broadcaster(uint64_t first_id)
-    : next_id_(first_id), heartbeat_(encode_comment("")) {}
+Broadcaster::Broadcaster() : heartbeat_(encode_comment("")) {}
 
-uint64_t Broadcaster::publish(std::string_view topic_name, std::string_view event,
-                              std::string_view data) {
-  uint64_t id = next_id_++;
+void Broadcaster::enqueue(uint64_t id, std::string_view topic_name, std::string_view event,
+                          std::string_view data) {
   auto [it, inserted] = topics_.try_emplace(std::string(topic_name));
   Topic& topic = it->second;
   if (inserted) topic.name = it->first;
@@ -23,11 +21,11 @@ uint64_t Broadcaster::publish(std::string_view topic_name, std::string_view even
   topic.pending_bytes += frame->size();
   pending_.push_back(PendingEvent{id, &topic, std::move(frame), mono_ns()});
   ++counters_.events_published;
-  return id;
 }
 
 void Broadcaster::subscribe(Subscriber& subscriber, const std::vector<std::string>& topics,
                             int64_t now_ms) {
+  subscriber.subscribed_ = true;
   subscriber.all_index_ = all_.size();
   all_.push_back(&subscriber);
   subscriber.last_sent_ms_ = now_ms;
@@ -41,7 +39,10 @@ void Broadcaster::subscribe(Subscriber& subscriber, const std::vector<std::strin
 }
 
 void Broadcaster::unsubscribe(Subscriber& subscriber) {
-  if (subscriber.memberships_.empty()) return;
+  // A subscriber with no topics is still in all_ (it gets heartbeats), so
+  // "subscribed" is its own flag, not "has memberships".
+  if (!subscriber.subscribed_) return;
+  subscriber.subscribed_ = false;
   for (const Subscriber::Membership& membership : subscriber.memberships_) {
     Topic& topic = *membership.topic;
     // Swap-remove, and tell the moved subscriber its new index.
@@ -120,12 +121,12 @@ void Broadcaster::queue_in_id_order(Subscriber& subscriber) {
     }
   }
   if (topics_with_events == 1) {
-    subscriber.out_.push(only->pass_frame);
+    subscriber.out_->push(only->pass_frame);
     return;
   }
   for (const PendingEvent& event : pending_) {
     for (const Subscriber::Membership& membership : subscriber.memberships_) {
-      if (membership.topic == event.topic) subscriber.out_.push(event.frame);
+      if (membership.topic == event.topic) subscriber.out_->push(event.frame);
     }
   }
 }
@@ -137,7 +138,7 @@ void Broadcaster::deliver_pending(int64_t now_ms) {
     for (Subscriber* subscriber : topic->subscribers) {
       subscriber->last_sent_ms_ = now_ms;
       if (subscriber->memberships_.size() == 1) {
-        subscriber->out_.push(topic->pass_frame);
+        subscriber->out_->push(topic->pass_frame);
         schedule_flush(*subscriber);
       } else if (!subscriber->flush_pending_) {  // first of its topics seen
         multi_topic_.push_back(subscriber);
@@ -169,7 +170,7 @@ void Broadcaster::deliver_pending(int64_t now_ms) {
 void Broadcaster::send_heartbeats(int64_t now_ms, int64_t idle_ms) {
   for (Subscriber* subscriber : all_) {
     if (now_ms - subscriber->last_sent_ms_ < idle_ms) continue;
-    subscriber->out_.push(heartbeat_);
+    subscriber->out_->push(heartbeat_);
     subscriber->last_sent_ms_ = now_ms;
     ++counters_.heartbeats_sent;
     schedule_flush(*subscriber);

@@ -5,16 +5,21 @@
 
 namespace sse {
 
-History::History(size_t capacity) : ring_(capacity) {}
+History::History(size_t capacity, uint64_t complete_after)
+    : ring_(capacity), complete_after_(complete_after) {}
 
 void History::add(uint64_t id, std::string_view topic, FrameRef frame) {
-  if (ring_.empty()) return;  // --history 0: resume is off
+  if (ring_.empty()) {  // --history 0: only a client that saw the last event misses nothing
+    complete_after_ = id;
+    return;
+  }
   Entry* slot;
   if (size_ < ring_.size()) {
     slot = &ring_[(start_ + size_) % ring_.size()];
     ++size_;
   } else {
     slot = &ring_[start_];  // overwrite the oldest
+    complete_after_ = slot->id;
     start_ = (start_ + 1) % ring_.size();
   }
   slot->id = id;

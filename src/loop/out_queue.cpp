@@ -49,6 +49,7 @@ OutQueue::FlushResult OutQueue::flush(int fd, size_t& written) {
       return FlushResult::kError;
     }
     written += static_cast<size_t>(n);
+    bytes_written_ += static_cast<uint64_t>(n);
     consume(static_cast<size_t>(n));
   }
   return FlushResult::kDrained;

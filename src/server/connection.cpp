@@ -1,26 +1,20 @@
 // connection.cpp — see connection.h. Follow a request: on_events() ->
-// on_reading() -> read_input() -> process_input() -> parser -> on_head()
-// -> answer() (-> answer_plain(), open_stream() or the publish handler)
-// -> respond() -> write_out() -> OutQueue::flush() -> send()/sendmsg().
+// on_reading() -> read_input() -> serve() -> process_input() -> parser ->
+// on_head() -> make_handler() (routes.cpp) -> Handler::on_head() ->
+// respond() -> write_out() -> OutQueue::flush() -> send()/sendmsg().
 #include "sse/server/connection.h"
 
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <random>
-
 #include "sse/base/clock.h"
-#include "sse/events/history.h"
-#include "sse/http/http_response.h"
-#include "sse/loop/listener.h"
 #include "sse/base/log.h"
-#include "sse/server/plain_routes.h"
-#include "sse/server/publish_handler.h"
-#include "sse/server/stats.h"
-#include "sse/server/stream_handler.h"
+#include "sse/http/http_response.h"
 #include "sse/loop/socket_address.h"
+#include "sse/server/config.h"
+#include "sse/server/routes.h"
+#include "sse/server/stats.h"
 
 namespace sse {
 
@@ -36,15 +30,6 @@ constexpr int64_t kLingerMs = 2000;
 // Reads per wake-up for a connection whose input we discard: bounded, so a
 // client that sends without pause cannot keep the loop to itself.
 constexpr int kMaxDiscardReads = 16;
-
-// Up to 10% more than --retry-ms, so that the clients of a restarted server
-// do not all come back in the same millisecond.
-int64_t jittered_retry(int64_t retry_ms) {
-  static std::minstd_rand random(std::random_device{}());
-  int64_t spread = retry_ms / 10;
-  return spread > 0 ? retry_ms + static_cast<int64_t>(random() % static_cast<uint64_t>(spread + 1))
-                    : retry_ms;
-}
 
 }  // namespace
 
@@ -65,11 +50,15 @@ bool Connection::start() {
   return context_.reactor.add(fd_.get(), interest_, this);
 }
 
-bool Connection::start_rejected() {
+bool Connection::start_rejected(FrameRef response) {
   ++context_.counters.connections_rejected;
+  // A deadline like any request's: an answer that does not go out in one
+  // write gets --header-timeout-ms, not the next housekeeping sweep.
+  begin_request(mono_ms());
   interest_ = EPOLLIN | EPOLLRDHUP;
   if (!context_.reactor.add(fd_.get(), interest_, this)) return false;
-  respond(error_response(503, "too many connections", false, false), false);
+  out_.push(std::move(response));
+  close_after_write_ = true;
   write_out();
   return true;
 }
@@ -84,6 +73,9 @@ void Connection::on_events(uint32_t events) noexcept {
     case State::kReadingHead:
     case State::kReadingBody:
       on_reading(events);
+      break;
+    case State::kWaiting:
+      on_waiting(events);
       break;
     case State::kStreaming:
       on_streaming(events);
@@ -117,6 +109,15 @@ void Connection::serve() {
     // Requests held back by the pipelining limit go on as soon as writing
     // made room for their answers.
   } while (held_back && out_.backlog_bytes() <= kMaxPipelinedBacklog);
+}
+
+void Connection::on_waiting(uint32_t events) {
+  // Nothing is read while the handler works on its answer (EPOLLIN is off);
+  // only a peer that is gone for good matters now.
+  if (events & EPOLLOUT) write_out();
+  if (state_ == State::kWaiting && (events & (EPOLLHUP | EPOLLERR))) {
+    close("peer gone while its answer was pending");
+  }
 }
 
 void Connection::on_streaming(uint32_t events) {
@@ -183,7 +184,7 @@ bool Connection::process_input() {
       size_t consumed = result.kind == ParseResult::Kind::kComplete ? result.consumed : in_.size();
       in_.erase(0, consumed);
       if (result.kind == ParseResult::Kind::kIncomplete) return false;
-      on_body_complete();
+      on_body_done();
       continue;
     }
 
@@ -196,25 +197,24 @@ bool Connection::process_input() {
       return false;
     }
     ++context_.counters.requests;
-    // `request` points into in_: consume the head only after answering.
-    bool wants_body = on_head(request);
+    // `request` points into in_: consume the head only after the handler saw it.
+    bool has_body = on_head(request);
     in_.erase(0, result.consumed);
     if (state_ == State::kStreaming) {
       // The stream owns the rest of the connection; free the input buffer.
       std::string().swap(in_);
       return false;
     }
-    if (wants_body) {
+    if (state_ == State::kClosed || close_after_write_) return false;
+    if (has_body) {
       state_ = State::kReadingBody;
-    } else if (state_ == State::kReadingHead) {
-      begin_request(mono_ms());
+    } else {
+      on_body_done();
     }
   }
   return false;
 }
 
-// Validates framing, then answers (or prepares to read the body). Returns
-// true when a body follows the head.
 bool Connection::on_head(const Request& request) {
   if (request.method == Method::kUnknown) {
     fail(501, "unknown method");
@@ -225,126 +225,68 @@ bool Connection::on_head(const Request& request) {
     fail(413, "body over --max-body");
     return false;
   }
-  RouteMatch match = route(request.method, request.path);
-  body_wanted_ = false;
+  answered_ = false;
   body_.clear();
-  if (match.route == Route::kPublish) {
-    if (request.framing == BodyFraming::kNone) {
-      fail(411, "POST /publish needs Content-Length or chunked Transfer-Encoding");
-      return false;
-    }
-    PublishReply refused = check_publish_head(request, context_.config, peer_loopback_);
-    if (refused.status != 0) {
-      ++context_.counters.publish_requests;
-      ++context_.counters.publish_rejected;
-      ResponseBuilder response(refused.status);
-      response.header("Content-Type", "application/json");
-      if (refused.status == 401) response.header("WWW-Authenticate", "Bearer");
-      add_cors_headers(response, context_.config.cors);
-      respond(response.finish(refused.body, request.keep_alive), request.keep_alive);
-    } else {
-      body_wanted_ = true;
-      body_keep_alive_ = request.keep_alive;
-      if (request.expect_continue && request.minor_version >= 1) {  // RFC 9110 §10.1.1
-        out_.push(FrameRef::copy_of("HTTP/1.1 100 Continue\r\n\r\n"));
-      }
-    }
-  } else {
-    answer(request, match);
-  }
-  if (state_ == State::kStreaming || close_after_write_) return false;
-  body_reader_.start(request, context_.config.max_body);
+  // Replaces the previous request's handler: it has answered and is not on
+  // the stack (we are called from on_events, not from a handler).
+  handler_ = make_handler(request, context_, *this);
+  body_wanted_ = handler_->on_head(request) == Handler::Next::kReadBody;
+  if (state_ == State::kStreaming || state_ == State::kClosed || close_after_write_) return false;
   bool has_body = request.framing != BodyFraming::kNone &&
                   !(request.framing == BodyFraming::kLength && request.content_length == 0);
-  if (!has_body && body_wanted_) on_body_complete();
+  if (has_body && answered_ && request.expect_continue) {
+    // Answered before "100 Continue": the client may or may not send the
+    // body now (RFC 9110 §10.1.1), so where its next request starts is
+    // unknowable. Close after the answer instead of guessing.
+    close_after_write_ = true;
+    return false;
+  }
+  body_reader_.start(request, context_.config.max_body);
   return has_body;
 }
 
-void Connection::on_body_complete() {
+void Connection::on_body_done() {
   if (body_wanted_) {
-    ++context_.counters.publish_requests;
-    PublishReply reply = handle_publish(body_, context_.broadcaster);
-    if (reply.status != 202) ++context_.counters.publish_rejected;
-    ResponseBuilder response(reply.status);
-    response.header("Content-Type", "application/json");
-    add_cors_headers(response, context_.config.cors);
-    respond(response.finish(reply.body, body_keep_alive_), body_keep_alive_);
     body_wanted_ = false;
+    handler_->on_body(std::move(body_));
     std::string().swap(body_);  // up to --max-body: do not keep it around
+    if (state_ == State::kClosed) return;
   }
-  if (state_ == State::kReadingBody || state_ == State::kReadingHead) {
-    state_ = State::kReadingHead;
-    begin_request(mono_ms());
+  if (answered_) {
+    next_request();
+  } else {
+    state_ = State::kWaiting;  // the handler answers in a later loop pass
   }
 }
 
-void Connection::answer(const Request& request, const RouteMatch& match) {
-  if (match.route == Route::kStream) {
-    open_stream(request);
-    return;
-  }
-  PlainAnswer answer = answer_plain(request, match, context_);
-  respond(std::move(answer.head), request.keep_alive);
-  if (answer.body) out_.push(std::move(answer.body));
+void Connection::next_request() {
+  state_ = State::kReadingHead;
+  begin_request(mono_ms());
 }
 
-void Connection::open_stream(const Request& request) {
-  StreamRequest stream = parse_stream_request(request);
-  bool keep_alive = request.keep_alive;
-  bool head_only = request.method == Method::kHead;
-  if (stream.status != 200) {
-    // With CORS headers, so a cross-origin EventSource sees the 400 itself.
-    ResponseBuilder response(stream.status);
-    response.header("Content-Type", "text/plain; charset=utf-8");
-    add_cors_headers(response, context_.config.cors);
-    respond(response.finish(error_body(stream.status, stream.error), keep_alive, head_only),
-            keep_alive);
-    return;
-  }
-  if (head_only) {
-    // Same head, no body, no replay; the connection stays an ordinary one.
-    respond(FrameRef::copy_of(stream_head(context_.config.cors, keep_alive)), keep_alive);
-    return;
-  }
-  Broadcaster& broadcaster = context_.broadcaster;
-  ResumePlan plan;
-  if (stream.resume) {
-    plan = plan_resume(stream.last_event_id, context_.history, context_.first_event_id,
-                       broadcaster.last_id());
-    ++context_.counters.replays;
-    if (plan.gap) ++context_.counters.gaps;
-  }
-  StreamStart start = start_stream(stream, plan, context_.history, context_.config.cors,
-                                   jittered_retry(context_.config.retry_ms));
-  out_.push(FrameRef::copy_of(start.head + start.opening));
-  for (FrameRef& frame : start.frames) out_.push(std::move(frame));
-  start_unsent_ = out_.backlog_bytes();
-  state_ = State::kStreaming;
-  ++context_.counters.streams_opened;
-  broadcaster.subscribe(*this, stream.topics, mono_ms());
-  if (!log_quiet()) log_line("fd %d: stream opened (%zu topics)", fd_.get(), stream.topics.size());
-}
-
-void Connection::respond(FrameRef response, bool keep_alive) {
-  out_.push(std::move(response));
+void Connection::respond(FrameRef head, FrameRef body, bool keep_alive) {
+  if (state_ == State::kClosed || state_ == State::kClosing) return;  // the peer left
+  out_.push(std::move(head));
+  if (body) out_.push(std::move(body));
   if (!keep_alive) close_after_write_ = true;
+  answered_ = true;
+  if (state_ == State::kWaiting) {
+    // Answered in a later loop pass. Writing and parsing go on from
+    // on_events (EPOLLOUT is armed now), not from here: the handler that
+    // called us is still on the stack.
+    next_request();
+    update_interest();
+  }
 }
+
+void Connection::send_interim(FrameRef response) { out_.push(std::move(response)); }
 
 void Connection::fail(int status, const char* reason) {
   if (!log_quiet()) log_line("fd %d: %d %s", fd_.get(), status, reason);
   if (status == 408) ++context_.counters.header_timeouts;
-  respond(error_response(status, reason, false, false), false);
+  out_.push(error_response(status, reason, false, false));
+  close_after_write_ = true;
   in_.clear();
-}
-
-void Connection::flush_frames() noexcept {
-  if (state_ != State::kStreaming) return;
-  write_out();
-  if (state_ == State::kStreaming &&
-      out_.backlog_bytes() > context_.config.max_backlog + start_unsent_) {
-    ++context_.counters.slow_consumers_dropped;
-    close("slow consumer: backlog over --max-backlog");
-  }
 }
 
 void Connection::write_out() {
@@ -352,7 +294,6 @@ void Connection::write_out() {
   size_t written = 0;
   OutQueue::FlushResult result = out_.flush(fd_.get(), written);
   context_.counters.bytes_written += written;
-  start_unsent_ -= std::min(written, start_unsent_);  // the queue is FIFO: the start goes first
   if (result == OutQueue::FlushResult::kError) {
     close("write failed (peer gone)");
     return;
@@ -379,7 +320,9 @@ void Connection::write_out() {
 
 void Connection::update_interest() {
   uint32_t wanted = 0;
-  bool paused = is_reading() && (close_after_write_ || out_.backlog_bytes() > kMaxPipelinedBacklog);
+  // Waiting for a handler's answer, or too much unsent: read nothing more.
+  bool paused = state_ == State::kWaiting ||
+                (is_reading() && (close_after_write_ || out_.backlog_bytes() > kMaxPipelinedBacklog));
   if (!peer_closed_ && !paused) wanted |= EPOLLIN | EPOLLRDHUP;
   if (!out_.empty()) wanted |= EPOLLOUT;
   if (wanted != interest_) {
@@ -409,7 +352,8 @@ void Connection::check_timeouts(int64_t now_ms) noexcept {
     case State::kClosing:
       close("lingering close timed out");
       return;
-    case State::kStreaming:
+    case State::kWaiting:    // the handler's own deadline answers (a 503 at worst)
+    case State::kStreaming:  // streams end with the peer or the slow-consumer rule
     case State::kClosed:
       return;
   }
@@ -424,10 +368,10 @@ void Connection::close(const char* reason) noexcept {
 
 void Connection::release() {
   context_.reactor.remove(fd_.get());
-  context_.broadcaster.unsubscribe(*this);
+  state_ = State::kClosed;  // first: the handler may look (is_open)
+  if (handler_) handler_->on_close();
   out_.clear();
   std::string().swap(in_);
-  state_ = State::kClosed;
 }
 
 }  // namespace sse

@@ -6,7 +6,8 @@
 
 #include "sse/base/clock.h"
 #include "sse/server/config.h"
-#include "sse/events/history.h"
+#include "sse/events/event_log.h"
+#include "sse/events/broadcaster.h"
 #include "sse/http/http_response.h"
 #include "sse/http/static_files.h"
 #include "sse/server/stats.h"
@@ -26,8 +27,10 @@ const char* file_error(int status) {
   }
 }
 
-// The head and, unless `head_only`, the body of a small file.
-PlainAnswer static_file(const Request& request, StaticFiles& files) {
+}  // namespace
+
+PlainAnswer answer_static(const Request& request, ServerContext& context) {
+  StaticFiles& files = context.files;
   bool head_only = request.method == Method::kHead;
   StaticFile file = files.load(request.path, !head_only);
   if (file.status != 200) {
@@ -44,52 +47,64 @@ PlainAnswer static_file(const Request& request, StaticFiles& files) {
   return {FrameRef::copy_of(head), head_only ? FrameRef() : std::move(file.body)};
 }
 
+namespace {
+
+// A 200 with a small body computed now; counters change from one request
+// to the next, so only /health may be cached.
+PlainAnswer small_answer(const Request& request, ServerContext& context, std::string_view type,
+                         std::string_view body, bool cacheable) {
+  ResponseBuilder response(200);
+  response.header("Content-Type", type);
+  add_cors_headers(response, context.config.cors);
+  if (!cacheable) response.header("Cache-Control", "no-store");
+  return PlainAnswer{
+      response.finish(body, request.keep_alive, request.method == Method::kHead), {}};
+}
+
+StatsView stats_view(ServerContext& context) {
+  return StatsView{context.counters, context.broadcaster, context.events.retained(),
+                   context.events.last_id(), mono_ms()};
+}
+
 }  // namespace
 
-PlainAnswer answer_plain(const Request& request, const RouteMatch& match, ServerContext& context) {
-  const std::string& cors = context.config.cors;
-  bool head_only = request.method == Method::kHead;
-  bool keep_alive = request.keep_alive;
-  auto reply = [&](std::string_view type, std::string_view body) {
-    ResponseBuilder response(200);
-    response.header("Content-Type", type);
-    add_cors_headers(response, cors);
-    // Counters change from one request to the next: never cache them.
-    if (match.route != Route::kHealth) response.header("Cache-Control", "no-store");
-    return PlainAnswer{response.finish(body, keep_alive, head_only), {}};
-  };
+PlainAnswer answer_health(const Request& request, ServerContext& context) {
+  return small_answer(request, context, "text/plain; charset=utf-8", "ok", true);
+}
 
-  switch (match.route) {
-    case Route::kHealth:
-      return reply("text/plain; charset=utf-8", "ok");
-    case Route::kStats:
-    case Route::kMetrics: {
-      StatsView view{context.counters, context.broadcaster, context.history.size(), mono_ms()};
-      if (match.route == Route::kStats) return reply("application/json", stats_json(view));
-      return reply("text/plain; version=0.0.4; charset=utf-8", stats_prometheus(view));
-    }
-    case Route::kPreflight: {
-      ResponseBuilder response(204);
-      response.header("Allow", match.allow);
-      add_cors_headers(response, cors);
-      response.header("Access-Control-Allow-Methods", match.allow)
-          .header("Access-Control-Allow-Headers",
-                  "Authorization, Content-Type, Last-Event-ID, Cache-Control")
-          .header("Access-Control-Max-Age", "86400");
-      return {response.finish("", keep_alive, true), {}};
-    }
-    case Route::kStatic:
-      return static_file(request, context.files);
-    case Route::kError: {
-      ResponseBuilder response(match.status);
-      response.header("Allow", match.allow).header("Content-Type", "text/plain; charset=utf-8");
-      return {response.finish(error_body(match.status, ""), keep_alive, head_only), {}};
-    }
-    case Route::kStream:   // Connection::open_stream()
-    case Route::kPublish:  // Connection::on_head(), then the publish handler
-      break;
-  }
-  return {error_response(500, "route not answered here", false, head_only), {}};
+PlainAnswer answer_stats(const Request& request, ServerContext& context) {
+  return small_answer(request, context, "application/json", stats_json(stats_view(context)),
+                      false);
+}
+
+PlainAnswer answer_metrics(const Request& request, ServerContext& context) {
+  return small_answer(request, context, "text/plain; version=0.0.4; charset=utf-8",
+                      stats_prometheus(stats_view(context)), false);
+}
+
+PlainAnswer answer_preflight(const Request& request, const char* allow, ServerContext& context) {
+  ResponseBuilder response(204);
+  response.header("Allow", allow);
+  add_cors_headers(response, context.config.cors);
+  response.header("Access-Control-Allow-Methods", allow)
+      .header("Access-Control-Allow-Headers",
+              "Authorization, Content-Type, Last-Event-ID, Cache-Control")
+      .header("Access-Control-Max-Age", "86400");
+  return {response.finish("", request.keep_alive, true), {}};
+}
+
+PlainAnswer answer_not_allowed(const Request& request, const char* allow) {
+  ResponseBuilder response(405);
+  response.header("Allow", allow).header("Content-Type", "text/plain; charset=utf-8");
+  return {response.finish(error_body(405, ""), request.keep_alive,
+                          request.method == Method::kHead),
+          {}};
+}
+
+Handler::Next PlainHandler::on_head(const Request& request) {
+  PlainAnswer answer = answer_(request, context_);
+  exchange_.respond(std::move(answer.head), std::move(answer.body), request.keep_alive);
+  return Next::kDone;
 }
 
 }  // namespace sse

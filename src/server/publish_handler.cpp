@@ -10,8 +10,9 @@
 
 #include <simdjson.h>
 
-#include "sse/events/broadcaster.h"
 #include "sse/base/json.h"
+#include "sse/http/http_response.h"
+#include "sse/server/stats.h"
 #include "sse/server/stream_handler.h"
 #include "sse/http/ascii.h"
 
@@ -51,7 +52,7 @@ bool is_json_media_type(std::string_view type) {
 }
 
 // Validates one event object into `out`; returns an error message or "".
-std::string parse_event(simdjson::dom::element element, PublishEvent& out) {
+std::string parse_event(simdjson::dom::element element, NewEvent& out) {
   simdjson::dom::object object;
   if (element.get(object) != simdjson::SUCCESS) return "an event must be a JSON object";
   bool has_topic = false, has_event = false, has_data = false;
@@ -128,7 +129,7 @@ PublishReply check_publish_head(const Request& request, const Config& config,
   return ok;
 }
 
-PublishReply parse_publish_body(std::string_view body, std::vector<PublishEvent>& events,
+PublishReply parse_publish_body(std::string_view body, std::vector<NewEvent>& events,
                                 bool& is_batch) {
   static simdjson::dom::parser parser = [] {
     simdjson::dom::parser p;
@@ -150,14 +151,14 @@ PublishReply parse_publish_body(std::string_view body, std::vector<PublishEvent>
     if (batch.size() == 0) return reject(400, "empty batch");
     size_t index = 0;
     for (simdjson::dom::element element : batch) {
-      PublishEvent event;
+      NewEvent event;
       std::string problem = parse_event(element, event);
       if (!problem.empty()) return reject(400, "event " + std::to_string(index) + ": " + problem);
       events.push_back(std::move(event));
       ++index;
     }
   } else {
-    PublishEvent event;
+    NewEvent event;
     std::string problem = parse_event(root, event);
     if (!problem.empty()) return reject(400, problem);
     events.push_back(std::move(event));
@@ -167,21 +168,85 @@ PublishReply parse_publish_body(std::string_view body, std::vector<PublishEvent>
   return ok;
 }
 
-PublishReply handle_publish(std::string_view body, Broadcaster& broadcaster) {
-  std::vector<PublishEvent> events;
-  bool batch = false;
-  PublishReply reply = parse_publish_body(body, events, batch);
-  if (reply.status != 0) return reply;
-  // Everything is valid: only now is anything published.
-  reply.status = 202;
-  reply.body = batch ? "{\"ids\":[" : "{\"id\":";
-  for (size_t i = 0; i < events.size(); ++i) {
-    uint64_t id = broadcaster.publish(events[i].topic, events[i].event, events[i].data);
-    if (i > 0) reply.body += ',';
-    reply.body += std::to_string(id);
+std::string ids_json(const std::vector<uint64_t>& ids, bool is_batch) {
+  std::string json = is_batch ? "{\"ids\":[" : "{\"id\":";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) json += ',';
+    json += std::to_string(ids[i]);
   }
-  reply.body += batch ? "]}" : "}";
-  return reply;
+  json += is_batch ? "]}" : "}";
+  return json;
+}
+
+std::unique_ptr<Handler> make_publish_handler(ServerContext& context, Exchange& exchange) {
+  return std::make_unique<PublishHandler>(context, exchange);
+}
+
+PublishHandler::~PublishHandler() {
+  if (appending_) context_.events.cancel(this);
+}
+
+Handler::Next PublishHandler::on_head(const Request& request) {
+  keep_alive_ = request.keep_alive;
+  if (request.framing == BodyFraming::kNone) {
+    exchange_.respond(
+        error_response(411, "POST /publish needs Content-Length or chunked Transfer-Encoding",
+                       false, false),
+        {}, false);
+    return Next::kDone;
+  }
+  PublishReply refused =
+      check_publish_head(request, context_.config, exchange_.peer_is_loopback());
+  if (refused.status != 0) {
+    ++context_.counters.publish_requests;
+    reply(refused);
+    return Next::kDone;
+  }
+  if (request.expect_continue && request.minor_version >= 1) {  // RFC 9110 §10.1.1
+    exchange_.send_interim(FrameRef::copy_of("HTTP/1.1 100 Continue\r\n\r\n"));
+  }
+  return Next::kReadBody;
+}
+
+void PublishHandler::on_body(std::string body) {
+  ++context_.counters.publish_requests;
+  std::vector<NewEvent> events;
+  PublishReply invalid = parse_publish_body(body, events, is_batch_);
+  if (invalid.status != 0) {
+    reply(invalid);
+    return;
+  }
+  // Everything is valid: only now is anything published. The answer comes
+  // through on_appended(), now or in a later loop pass.
+  appending_ = true;
+  context_.events.append(events, this);
+}
+
+void PublishHandler::on_appended(const AppendResult& result) noexcept {
+  appending_ = false;
+  PublishReply answer;
+  if (result.ok) {
+    answer.status = 202;
+    answer.body = ids_json(result.ids, is_batch_);
+  } else {
+    answer = reject(503, result.error);
+  }
+  reply(answer);
+}
+
+void PublishHandler::on_close() {
+  if (appending_) context_.events.cancel(this);
+  appending_ = false;
+}
+
+void PublishHandler::reply(const PublishReply& answer) {
+  if (answer.status != 202) ++context_.counters.publish_rejected;
+  ResponseBuilder response(answer.status);
+  response.header("Content-Type", "application/json");
+  if (answer.status == 401) response.header("WWW-Authenticate", "Bearer");
+  if (answer.status == 503) response.header("Retry-After", "1");
+  add_cors_headers(response, context_.config.cors);
+  exchange_.respond(response.finish(answer.body, keep_alive_), {}, keep_alive_);
 }
 
 }  // namespace sse

@@ -10,6 +10,7 @@
 
 #include "sse/base/clock.h"
 #include "sse/base/log.h"
+#include "sse/http/http_response.h"
 
 namespace sse {
 
@@ -45,11 +46,10 @@ int64_t housekeeping_period_ms(const Config& config) {
 
 Server::Server(const Config& config)
     : config_(config),
-      first_event_id_(static_cast<uint64_t>(real_us())),
-      broadcaster_(first_event_id_),
-      history_(config.history),
-      context_{config_, reactor_, broadcaster_, history_, files_, counters_, first_event_id_,
-               closed_},
+      // Ids start at the clock in microseconds: higher than any id of an
+      // earlier run, and below 2^53 (exact in JavaScript) until the year 2255.
+      events_(broadcaster_, config.history, static_cast<uint64_t>(real_us())),
+      context_{config_, reactor_, broadcaster_, events_, files_, counters_, closed_},
       listener_(reactor_,
                 [this](UniqueFd fd, const sockaddr_storage& peer) {
                   on_accept(std::move(fd), peer);
@@ -62,7 +62,6 @@ Server::Server(const Config& config)
                }),
       tick_timer_(reactor_, [this] { on_tick(); }),
       housekeeping_timer_(reactor_, [this] { on_housekeeping(); }) {
-  broadcaster_.attach_history(&history_);
   counters_.started_mono_ms = mono_ms();
 }
 
@@ -117,7 +116,9 @@ void Server::on_accept(UniqueFd fd, const sockaddr_storage& peer) {
   ::setsockopt(fd_number, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto connection = std::make_unique<Connection>(context_, std::move(fd), peer);
   bool full = counters_.connections_open > config_.max_clients;
-  bool started = full ? connection->start_rejected() : connection->start();
+  bool started =
+      full ? connection->start_rejected(error_response(503, "too many connections", false, false))
+           : connection->start();
   if (!started) return;  // destroyed here: it never reached the reactor
   if (connections_.size() <= static_cast<size_t>(fd_number)) {
     connections_.resize(static_cast<size_t>(fd_number) + 1);
@@ -128,7 +129,8 @@ void Server::on_accept(UniqueFd fd, const sockaddr_storage& peer) {
 
 void Server::on_tick() {
   ++counters_.ticks;
-  broadcaster_.publish("main", "", ticker_.next_data(broadcaster_.subscriber_count()));
+  events_.append({NewEvent{"main", "", ticker_.next_data(broadcaster_.subscriber_count())}},
+                 nullptr);
 }
 
 void Server::on_housekeeping() {

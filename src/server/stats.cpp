@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "sse/events/broadcaster.h"
-#include "sse/server/ticker.h"
 #include "sse/base/process_sample.h"
 
 namespace sse {
@@ -83,7 +82,7 @@ std::string stats_json(const StatsView& view) {
     json += number;
   }
   std::snprintf(number, sizeof number, ",\"last_id\":%llu",
-                static_cast<unsigned long long>(view.broadcaster.last_id()));
+                static_cast<unsigned long long>(view.last_id));
   json += number;
   std::snprintf(number, sizeof number, ",\"rss_bytes\":%llu",
                 static_cast<unsigned long long>(sample_process().rss_bytes));

@@ -2,9 +2,13 @@
 #include "sse/server/stream_handler.h"
 
 #include <algorithm>
-#include <charconv>
+#include <random>
 
+#include "sse/base/clock.h"
+#include "sse/base/log.h"
 #include "sse/http/http_response.h"
+#include "sse/server/config.h"
+#include "sse/server/stats.h"
 #include "sse/base/json.h"
 #include "sse/http/router.h"
 #include "sse/events/sse_frame.h"
@@ -68,28 +72,6 @@ StreamRequest parse_stream_request(const Request& request) {
   return stream;
 }
 
-ResumePlan plan_resume(const std::string& last_event_id, const History& history,
-                       uint64_t first_id, uint64_t last_id) {
-  ResumePlan plan;
-  plan.oldest_id = history.empty() ? last_id + 1 : history.oldest_id();
-  uint64_t id = 0;
-  const char* begin = last_event_id.data();
-  const char* end = begin + last_event_id.size();
-  auto [stop, ec] = std::from_chars(begin, end, id);
-  if (last_event_id.empty() || ec != std::errc() || stop != end || id > last_id) {
-    plan.gap = true;  // not an id we could have sent, or one from the future
-    return plan;
-  }
-  plan.replay = true;
-  plan.replay_after = id;
-  // Ids of one run are consecutive, so the catch-up is complete exactly when
-  // the event right after `id` is still retained (or there is none yet).
-  bool caught_up = id == last_id;
-  bool retained = !history.empty() && id + 1 >= history.oldest_id() && id + 1 >= first_id;
-  plan.gap = !caught_up && !retained;
-  return plan;
-}
-
 std::string gap_data(std::string_view last_event_id, uint64_t oldest_id) {
   std::string json = "{\"lastEventId\":\"";
   // Header bytes are read as Latin-1 (RFC 9110 §5.5), so every byte maps to
@@ -110,7 +92,7 @@ std::string stream_head(std::string_view cors_origin, bool keep_alive) {
 }
 
 StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
-                         const History& history, std::string_view cors_origin,
+                         const EventLog& events, std::string_view cors_origin,
                          int64_t retry_ms) {
   StreamStart start;
   start.head = stream_head(cors_origin, true);
@@ -121,11 +103,88 @@ StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
         encode_event(kNoId, "gap", gap_data(request.last_event_id, plan.oldest_id)));
   }
   if (plan.replay) {
-    for (FrameRef& frame : history.after(plan.replay_after, request.topics)) {
+    for (FrameRef& frame : events.replay(plan.replay_after, request.topics)) {
       start.frames.push_back(std::move(frame));
     }
   }
   return start;
+}
+
+int64_t jittered_retry(int64_t retry_ms) {
+  static std::minstd_rand random(std::random_device{}());
+  int64_t spread = retry_ms / 10;
+  return spread > 0 ? retry_ms + static_cast<int64_t>(random() % static_cast<uint64_t>(spread + 1))
+                    : retry_ms;
+}
+
+std::unique_ptr<Handler> make_stream_handler(ServerContext& context, Exchange& exchange) {
+  return std::make_unique<StreamHandler>(context, exchange);
+}
+
+// The subscriber's queue is the connection's; the connection outlives its
+// handler, and the handler unsubscribes in on_close() before either goes.
+StreamHandler::StreamHandler(ServerContext& context, Exchange& exchange)
+    : Subscriber(exchange.out_queue()), context_(context), exchange_(exchange) {}
+
+StreamHandler::~StreamHandler() { context_.broadcaster.unsubscribe(*this); }
+
+Handler::Next StreamHandler::on_head(const Request& request) {
+  const Config& config = context_.config;
+  StreamRequest stream = parse_stream_request(request);
+  bool keep_alive = request.keep_alive;
+  bool head_only = request.method == Method::kHead;
+  if (stream.status != 200) {
+    // With CORS headers, so a cross-origin EventSource sees the 400 itself.
+    ResponseBuilder response(stream.status);
+    response.header("Content-Type", "text/plain; charset=utf-8");
+    add_cors_headers(response, config.cors);
+    exchange_.respond(
+        response.finish(error_body(stream.status, stream.error), keep_alive, head_only), {},
+        keep_alive);
+    return Next::kDone;
+  }
+  if (head_only) {
+    // Same head, no body, no replay; the connection stays an ordinary one.
+    exchange_.respond(FrameRef::copy_of(stream_head(config.cors, keep_alive)), {}, keep_alive);
+    return Next::kDone;
+  }
+  ResumePlan plan;
+  if (stream.resume) {
+    plan = context_.events.plan_resume(stream.last_event_id);
+    ++context_.counters.replays;
+    if (plan.gap) ++context_.counters.gaps;
+  }
+  StreamStart start =
+      start_stream(stream, plan, context_.events, config.cors, jittered_retry(config.retry_ms));
+  exchange_.begin_stream();
+  OutQueue& out = out_queue();
+  out.push(FrameRef::copy_of(start.head + start.opening));
+  for (FrameRef& frame : start.frames) out.push(std::move(frame));
+  start_end_ = out.bytes_written() + out.backlog_bytes();
+  ++context_.counters.streams_opened;
+  context_.broadcaster.subscribe(*this, stream.topics, mono_ms());
+  if (!log_quiet()) {
+    log_line("fd %d: stream opened (%zu topics)", exchange_.fd(), stream.topics.size());
+  }
+  return Next::kDone;
+}
+
+void StreamHandler::on_close() { context_.broadcaster.unsubscribe(*this); }
+
+size_t StreamHandler::start_unsent() const {
+  uint64_t written = out_queue().bytes_written();
+  return written >= start_end_ ? 0 : static_cast<size_t>(start_end_ - written);
+}
+
+void StreamHandler::flush_frames() noexcept {
+  if (!exchange_.is_open()) return;
+  exchange_.flush();
+  if (!exchange_.is_open()) return;  // the write failed: the peer is gone
+  // The slow-consumer rule: only what was queued after the start counts.
+  if (out_queue().backlog_bytes() > context_.config.max_backlog + start_unsent()) {
+    ++context_.counters.slow_consumers_dropped;
+    exchange_.close("slow consumer: backlog over --max-backlog");
+  }
 }
 
 }  // namespace sse

@@ -13,16 +13,16 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
-  std::vector<sse::PublishEvent> events;
+  std::vector<sse::NewEvent> events;
   bool is_batch = false;
   sse::PublishReply reply = sse::parse_publish_body(body, events, is_batch);
   if (reply.status != 0) {
-    // Rejected: handle_publish() publishes nothing in that case.
+    // Rejected: the publish handler publishes nothing in that case.
     if (reply.status != 400) std::abort();
     return 0;
   }
   if (events.empty()) std::abort();
-  for (const sse::PublishEvent& event : events) {
+  for (const sse::NewEvent& event : events) {
     if (!sse::is_valid_topic(event.topic)) std::abort();
     if (event.event.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
       std::abort();

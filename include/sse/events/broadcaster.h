@@ -1,7 +1,8 @@
 // broadcaster.h — topics, subscribers and the fan-out of events.
 //
-// publish() gives an event the next id, serializes it once into a Frame
-// (sse_frame) and parks it in the pass's pending list. At the end of each
+// enqueue() takes an event that already has its id (the event log,
+// event_log.h, decides ids: this process, or later Redis), serializes it
+// once into a Frame (sse_frame) and parks it in the pass's pending list. At the end of each
 // event-loop pass the server calls deliver_pending(), which
 //   1. joins each topic's events of the pass, in id order, into one "pass
 //      frame" (just the event's own frame when there is one),
@@ -15,7 +16,8 @@
 // (when one is attached) for replay to clients that reconnect.
 //
 // Subscribers are known only as "something with an output queue"
-// (class Subscriber); the broadcaster never sees a socket. A topic keeps a
+// (class Subscriber: the queue belongs to the connection, the subscriber
+// points at it); the broadcaster never sees a socket. A topic keeps a
 // vector of its subscribers and each subscriber remembers its index there,
 // so subscribe and unsubscribe are O(topics of that subscriber): removal
 // swaps the last element into the hole.
@@ -45,15 +47,18 @@ struct Topic;
 
 class Subscriber {
  public:
-  OutQueue& out_queue() { return out_; }
-  bool subscribed() const { return !memberships_.empty(); }  // for tests
+  bool subscribed() const { return subscribed_; }
 
   // Called once per loop pass after frames were queued: write them out.
   virtual void flush_frames() noexcept = 0;
 
  protected:
+  // `out` is where this subscriber's frames are queued; it must outlive
+  // the subscription (a connection's own queue does).
+  explicit Subscriber(OutQueue& out) : out_(&out) {}
   ~Subscriber() = default;
-  OutQueue out_;
+  OutQueue& out_queue() { return *out_; }
+  const OutQueue& out_queue() const { return *out_; }
 
  private:
   friend class Broadcaster;
@@ -61,7 +66,9 @@ class Subscriber {
     Topic* topic;
     size_t index;  // position in topic->subscribers
   };
+  OutQueue* out_;
   std::vector<Membership> memberships_;
+  bool subscribed_ = false;     // in Broadcaster::all_, even with no topics
   size_t all_index_ = 0;        // position in Broadcaster::all_
   int64_t last_sent_ms_ = 0;    // for heartbeats
   bool flush_pending_ = false;  // already on this pass's flush list
@@ -85,15 +92,16 @@ struct BroadcastCounters {
 
 class Broadcaster {
  public:
-  // Ids start at `first_id` (the clock at start-up, in microseconds).
-  explicit Broadcaster(uint64_t first_id);
+  Broadcaster();
 
-  // Optional: delivered events are added to it.
+  // Optional: delivered events are added to it (the event log's local tail).
   void attach_history(History* history) { history_ = history; }
 
-  // Queues an event for the end of this loop pass; returns its id. `data`
-  // is sent as text, split into "data:" lines at line breaks.
-  uint64_t publish(std::string_view topic, std::string_view event, std::string_view data);
+  // Queues an event for the end of this loop pass. `data` is sent as text,
+  // split into "data:" lines at line breaks. Ids must increase from one
+  // call to the next: the event log that assigns them promises it.
+  void enqueue(uint64_t id, std::string_view topic, std::string_view event,
+               std::string_view data);
   bool has_pending() const { return !pending_.empty(); }  // for tests
 
   void subscribe(Subscriber& subscriber, const std::vector<std::string>& topics, int64_t now_ms);
@@ -110,7 +118,6 @@ class Broadcaster {
   size_t subscriber_count() const { return all_.size(); }
   size_t topic_subscribers(std::string_view topic) const;
   const std::unordered_map<std::string, Topic>& topics() const { return topics_; }
-  uint64_t last_id() const { return next_id_ - 1; }
   const BroadcastCounters& counters() const { return counters_; }
 
  private:
@@ -135,7 +142,6 @@ class Broadcaster {
   std::vector<Topic*> pass_topics_;      // topics with pending events
   std::vector<Subscriber*> multi_topic_;  // subscribers queue_in_id_order serves
   std::vector<Subscriber*> to_flush_;
-  uint64_t next_id_;
   History* history_ = nullptr;
   FrameRef heartbeat_;
   BroadcastCounters counters_;

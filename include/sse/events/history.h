@@ -2,10 +2,11 @@
 //
 // Fed by the broadcaster after each delivery (so an event is either still
 // pending, and will reach a new subscriber live, or already here, never
-// both); read by the stream handler when a stream opens with a
-// Last-Event-ID. Events are kept as their serialized Frames, shared with
-// the subscribers' queues, so replay copies nothing. Ids are strictly
-// increasing around the ring, so lookups are a binary search.
+// both); read through the event log (local_event_log.h) when a stream opens
+// with a Last-Event-ID. Events are kept as their serialized Frames, shared
+// with the subscribers' queues, so replay copies nothing. Ids are strictly
+// increasing around the ring, so lookups are a binary search; they need not
+// be consecutive: complete_after() says from which id on nothing is missing.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +21,9 @@ namespace sse {
 
 class History {
  public:
-  explicit History(size_t capacity);
+  // `complete_after`: the id after which every event will pass through
+  // add() (the event log's first id minus one).
+  History(size_t capacity, uint64_t complete_after);
 
   void add(uint64_t id, std::string_view topic, FrameRef frame);
 
@@ -28,6 +31,11 @@ class History {
   bool empty() const { return size_ == 0; }
   uint64_t oldest_id() const;  // 0 when empty
   uint64_t newest_id() const;  // 0 when empty
+  // Every event with an id above this one is retained (or not yet added):
+  // the newest id that was overwritten, or dropped at once by --history 0,
+  // or the `complete_after` given at construction. A replay after an id at
+  // or above it misses nothing.
+  uint64_t complete_after() const { return complete_after_; }
 
   // Frames of the retained events with id > after_id whose topic is in
   // `topics`, oldest first.
@@ -44,6 +52,7 @@ class History {
   std::vector<Entry> ring_;  // capacity slots; the oldest at start_
   size_t start_ = 0;
   size_t size_ = 0;
+  uint64_t complete_after_;
 };
 
 }  // namespace sse

@@ -28,6 +28,9 @@ class OutQueue {
   bool empty() const { return backlog_bytes_ == 0; }
   size_t backlog_bytes() const { return backlog_bytes_; }
   size_t frame_count() const { return entries_.size() - head_; }  // for tests
+  // Bytes handed to the kernel since the queue was made: with
+  // backlog_bytes() it tells how much of what was pushed so far is sent.
+  uint64_t bytes_written() const { return bytes_written_; }
 
   // Writes queued bytes to `fd` until done or the kernel pushes back; adds
   // the number of bytes written to `written`.
@@ -48,6 +51,7 @@ class OutQueue {
   std::vector<Entry> entries_;
   size_t head_ = 0;
   size_t backlog_bytes_ = 0;
+  uint64_t bytes_written_ = 0;
 };
 
 }  // namespace sse

@@ -1,49 +1,53 @@
-// connection.h — one client connection, from accept() to close.
+// connection.h — one client connection, from accept() to close: HTTP only.
 //
 // The server creates a Connection for each accepted socket and registers it
-// with the reactor; from then on the reactor calls on_events(). A
-// connection's life is a small state machine:
+// with the reactor; from then on the reactor calls on_events(). The
+// connection reads, parses request heads (http_parser), reads bodies
+// (http_body), writes its output queue, enforces the timeouts and closes
+// politely. What a request means is decided by the Handler that the routing
+// table (routes.h) makes for it; the connection is that handler's Exchange
+// (handler.h). Its life is a small state machine:
 //
-//   kReadingHead --head complete--> (answer now) --body?--> kReadingBody
-//        ^                               |                      |
-//        '---- keep-alive, next request --'----------------------'
+//   kReadingHead --head--> handler --body?--> kReadingBody --+
+//        ^                    |                              |
+//        |                    |  answered?  no --> kWaiting  |
+//        '---- yes: next request, keep-alive <-- respond() <-'
 //        |
-//        '--GET /sse--> kStreaming (a Subscriber: the broadcaster queues
-//                       frames, flush_frames() writes them)
+//        '--handler calls begin_stream()--> kStreaming (the broadcaster
+//                       queues frames, the stream handler flushes them)
 //
 //   any state --error, "Connection: close", HTTP/1.0--> kClosing: write
 //   what is queued, shut down our side, read until the peer closes (so the
 //   last response is not destroyed by a reset), then close.
 //
-// Requests are answered in order as they are parsed, so pipelining needs no
-// extra machinery; parsing pauses while more than kMaxPipelinedBacklog
-// bytes of responses are unsent, which bounds what a client that pipelines
-// without reading can make us hold.
+// Requests are answered in order: while one waits for its answer
+// (kWaiting) nothing more is parsed. Parsing also pauses while more than
+// kMaxPipelinedBacklog bytes of answers are unsent, which bounds what a
+// client that pipelines without reading can make us hold.
 //
-// close() unregisters from the reactor and the broadcaster at once, but the
-// object is destroyed only after the loop pass (Server::reap_closed), because
-// its callbacks may still be on the stack and later events of the same
-// epoll batch may still name it; those find state kClosed and return.
+// close() unregisters from the reactor and tells the handler at once, but
+// the object is destroyed only after the loop pass (Server::reap_closed),
+// because its callbacks may still be on the stack and later events of the
+// same epoll batch may still name it; those find state kClosed and return.
 #pragma once
 
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <vector>
 
-#include "sse/events/broadcaster.h"
-#include "sse/server/config.h"
 #include "sse/http/http_body.h"
 #include "sse/http/http_parser.h"
+#include "sse/loop/out_queue.h"
 #include "sse/loop/reactor.h"
-#include "sse/http/router.h"
-#include "sse/server/server_context.h"
 #include "sse/loop/unique_fd.h"
+#include "sse/server/handler.h"
+#include "sse/server/server_context.h"
 
 namespace sse {
 
-class Connection final : public EventHandler, public Subscriber {
+class Connection final : public EventHandler, public Exchange {
  public:
   Connection(ServerContext& context, UniqueFd fd, const sockaddr_storage& peer);
   ~Connection();
@@ -52,24 +56,33 @@ class Connection final : public EventHandler, public Subscriber {
 
   // Registers with the reactor. False if that failed (the caller drops it).
   bool start();
-  // Answers 503 (over --max-clients) and closes, instead of start().
-  bool start_rejected();
+  // Answers `response` (over --max-clients) and closes, instead of start().
+  bool start_rejected(FrameRef response);
 
   void on_events(uint32_t events) noexcept override;
-  void flush_frames() noexcept override;
   // Called by the server's housekeeping timer: header timeouts, lingering.
   void check_timeouts(int64_t now_ms) noexcept;
-  // Unregisters and marks for destruction after this loop pass.
-  void close(const char* reason) noexcept;
-
   bool is_closed() const { return state_ == State::kClosed; }
-  int fd() const { return fd_.get(); }
+
+  // Exchange: what the current request's handler may ask (handler.h).
+  void respond(FrameRef head, FrameRef body, bool keep_alive) override;
+  void send_interim(FrameRef response) override;
+  bool peer_is_loopback() const override { return peer_loopback_; }
+  int fd() const override { return fd_.get(); }
+  OutQueue& out_queue() override { return out_; }
+  void begin_stream() override { state_ = State::kStreaming; }
+  void flush() override { write_out(); }
+  // Unregisters, tells the handler, and marks for destruction after this
+  // loop pass.
+  void close(const char* reason) noexcept override;
+  bool is_open() const override { return state_ != State::kClosed; }
 
  private:
-  enum class State { kReadingHead, kReadingBody, kStreaming, kClosing, kClosed };
+  enum class State { kReadingHead, kReadingBody, kWaiting, kStreaming, kClosing, kClosed };
 
   // One function per state, called from on_events().
   void on_reading(uint32_t events);
+  void on_waiting(uint32_t events);
   void on_streaming(uint32_t events);
   void on_closing(uint32_t events);
 
@@ -79,19 +92,19 @@ class Connection final : public EventHandler, public Subscriber {
   void serve();
   bool read_input();     // appends one read to in_; false at EOF or error
   bool discard_input();  // reads and drops a bounded amount; false at EOF or error
-  // Parses and answers the complete requests in in_. True when it stopped
-  // with input left because of the pipelining limit.
+  // Parses the complete requests in in_ and hands them to handlers. True
+  // when it stopped with input left because of the pipelining limit.
   bool process_input();
+  // The head is parsed: checks what HTTP itself limits, makes the handler
+  // and hands it the request. True when a body follows the head.
   bool on_head(const Request& request);
-  void on_body_complete();
-  void answer(const Request& request, const RouteMatch& match);
-  void open_stream(const Request& request);
-  void respond(FrameRef response, bool keep_alive);
+  void on_body_done();    // the body is consumed: hand it over, maybe wait
+  void next_request();    // the answer is queued: back to kReadingHead
   void fail(int status, const char* reason);
   void write_out();  // flushes out_, then closes, lingers or adjusts interest
   void update_interest();
   void begin_request(int64_t now_ms);
-  // Unregisters from the reactor and the broadcaster, frees the buffers and
+  // Unregisters from the reactor, tells the handler, frees the buffers and
   // marks the connection kClosed (the fd closes with the object).
   void release();
 
@@ -106,19 +119,18 @@ class Connection final : public EventHandler, public Subscriber {
   // last write that made progress (a slow download is not idle, even with
   // its next request half sent). While closing: the end of the linger.
   int64_t deadline_ms_ = 0;
-  // Bytes of the stream's start (head, retry, gap, Last-Event-ID replay)
-  // still unsent. The replay is the history's own shared frames, so a client
-  // resuming after a long absence is not a slow consumer: only what is
-  // queued after its start counts against --max-backlog.
-  size_t start_unsent_ = 0;
 
   std::string in_;  // received, not yet consumed
   RequestParser parser_;
   BodyReader body_reader_;
+  OutQueue out_;  // everything this connection still owes its peer
 
-  // While reading a POST /publish body: what the handler needs from the head.
-  bool body_wanted_ = false;
-  bool body_keep_alive_ = true;
+  // The current request's handler (for a stream: the stream itself). It is
+  // replaced when the next request's head arrives, never while it may be on
+  // the stack.
+  std::unique_ptr<Handler> handler_;
+  bool answered_ = false;     // the current request has its final answer
+  bool body_wanted_ = false;  // the handler asked for the body (else it is discarded)
   std::string body_;
 };
 

@@ -1,26 +1,31 @@
 // publish_handler.h — POST /publish: who may publish, and what.
 //
-// The connection calls check_publish_head() as soon as the request head is
-// parsed, so an unauthorized or non-JSON request is refused before its body
-// is read, and handle_publish() once the body is complete. The body is one
+// PublishHandler is the Handler (handler.h) for POST /publish. Its
+// on_head() runs check_publish_head() as soon as the head is parsed, so an
+// unauthorized or non-JSON request is refused before its body is read; its
+// on_body() validates the body with parse_publish_body(). The body is one
 // event object or an array of them (a batch); everything is validated
 // before anything is published, so a rejected batch publishes nothing.
-// Events go to the broadcaster, which assigns their ids; the response
-// carries them so an application can render "state as of id N" and join
-// the stream with ?lastEventId=N without a gap.
+// The events then go to the event log (event_log.h), which assigns their
+// ids; the 202 carries them, so an application can render "state as of id
+// N" and join the stream with ?lastEventId=N without a gap. The log may
+// answer in a later loop pass (a shared log): the handler answers then, and
+// cancels its wait if the connection closes first.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "sse/server/config.h"
+#include "sse/events/event_log.h"
 #include "sse/http/http_parser.h"
+#include "sse/server/config.h"
+#include "sse/server/handler.h"
+#include "sse/server/server_context.h"
 
 namespace sse {
-
-class Broadcaster;
 
 struct PublishReply {
   int status = 202;
@@ -31,21 +36,39 @@ struct PublishReply {
 PublishReply check_publish_head(const Request& request, const Config& config,
                                 bool peer_loopback);
 
-struct PublishEvent {
-  std::string topic;
-  std::string event;
-  std::string data;  // text as sent, or compact JSON
-};
-
 // Parses and validates a body; on success fills `events` (and `is_batch`:
 // the body was an array) and returns status 0, else the 400 naming the problem.
-PublishReply parse_publish_body(std::string_view body, std::vector<PublishEvent>& events,
+PublishReply parse_publish_body(std::string_view body, std::vector<NewEvent>& events,
                                 bool& is_batch);
 
-PublishReply handle_publish(std::string_view body, Broadcaster& broadcaster);
+// The 202's body: {"id":N} for one event, {"ids":[...]} for a batch.
+std::string ids_json(const std::vector<uint64_t>& ids, bool is_batch);
 
 // Constant-time comparison, so response timing does not reveal how much of
 // a guessed token was right.
 bool tokens_equal(std::string_view a, std::string_view b);
+
+class PublishHandler final : public Handler, public AppendDone {
+ public:
+  PublishHandler(ServerContext& context, Exchange& exchange)
+      : context_(context), exchange_(exchange) {}
+  ~PublishHandler() override;
+
+  Next on_head(const Request& request) override;
+  void on_body(std::string body) override;
+  void on_close() override;
+  void on_appended(const AppendResult& result) noexcept override;
+
+ private:
+  void reply(const PublishReply& reply);
+
+  ServerContext& context_;
+  Exchange& exchange_;
+  bool keep_alive_ = true;
+  bool is_batch_ = false;
+  bool appending_ = false;  // the event log has not answered yet
+};
+
+std::unique_ptr<Handler> make_publish_handler(ServerContext& context, Exchange& exchange);
 
 }  // namespace sse

@@ -2,11 +2,11 @@
 //
 // main() builds a Server from the Config, calls open() and run(). The
 // Server owns every long-lived object (reactor, listener, timers, signals,
-// broadcaster, history, static files, counters) and every Connection,
+// broadcaster, event log, static files, counters) and every Connection,
 // indexed by fd. One pass of the loop:
 //
 //   1. reactor.poll(): accept, read and answer requests, fire timers;
-//      publishes only park events on their topics;
+//      publishes go to the event log, which parks them on the broadcaster;
 //   2. broadcaster.deliver_pending(): each topic's events of this pass,
 //      joined into one frame, go to its subscribers: one flush each,
 //      normally a single send();
@@ -20,7 +20,7 @@
 #include "sse/events/broadcaster.h"
 #include "sse/server/config.h"
 #include "sse/server/connection.h"
-#include "sse/events/history.h"
+#include "sse/events/local_event_log.h"
 #include "sse/loop/listener.h"
 #include "sse/loop/reactor.h"
 #include "sse/loop/signals.h"
@@ -52,10 +52,9 @@ class Server {
   void close_all();
 
   Config config_;
-  uint64_t first_event_id_;
   Reactor reactor_;
   Broadcaster broadcaster_;
-  History history_;
+  LocalEventLog events_;
   StaticFiles files_;
   ServerCounters counters_;
   std::vector<Connection*> closed_;

@@ -12,7 +12,7 @@ namespace sse {
 
 class Broadcaster;
 class Connection;
-class History;
+class EventLog;
 class Reactor;
 class StaticFiles;
 struct Config;
@@ -21,11 +21,10 @@ struct ServerCounters;
 struct ServerContext {
   const Config& config;
   Reactor& reactor;
-  Broadcaster& broadcaster;
-  History& history;
+  Broadcaster& broadcaster;  // this process's subscribers
+  EventLog& events;          // where published events get their ids and are kept
   StaticFiles& files;
   ServerCounters& counters;
-  uint64_t first_event_id;
   std::vector<Connection*>& closed;  // destroyed by the server after each pass
 };
 

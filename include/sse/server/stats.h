@@ -35,7 +35,8 @@ struct ServerCounters {
 struct StatsView {
   const ServerCounters& server;
   const Broadcaster& broadcaster;
-  size_t history_size;
+  size_t history_size;  // events the event log keeps for replay
+  uint64_t last_id;     // the newest id the event log assigned
   int64_t now_mono_ms;
 };
 

@@ -1,24 +1,37 @@
-// stream_handler.h — what a GET /sse request asks for, and how its stream
-// begins.
+// stream_handler.h — GET /sse: a connection becomes a subscriber.
 //
-// The connection passes the parsed request to parse_stream_request(): the
-// topics (?topic=, at most 32, each 1-64 of A-Z a-z 0-9 _ . : -, default
-// "main") and the resume point (Last-Event-ID header, else ?lastEventId=).
-// plan_resume() then decides, against the History and the id sequence,
-// whether the retained events after that id are a complete catch-up or
-// whether the client must be told of a gap. start_stream() assembles the
-// first bytes: response head, retry hint, comment, gap notice and replayed
-// frames. The connection queues them, then subscribes to the broadcaster:
+// StreamHandler is the Handler (handler.h) for GET and HEAD /sse. Its
+// on_head() reads what the request asks for with parse_stream_request():
+// the topics (?topic=, at most 32, each 1-64 of A-Z a-z 0-9 _ . : -,
+// default "main") and the resume point (Last-Event-ID header, else
+// ?lastEventId=). The event log (event_log.h) decides whether the retained
+// events after that id are a complete catch-up or the client must be told
+// of a gap; start_stream() assembles the first bytes: response head, retry
+// hint, comment, gap notice and replayed frames. The handler queues them on
+// the connection's output queue, then subscribes to the broadcaster:
 // single-threaded, so no event can slip in between the two.
+//
+// From then on the handler *is* the subscriber: the broadcaster queues
+// frames on the connection's queue and calls flush_frames(), which writes
+// them and applies the slow-consumer rule (SPEC "Slow consumers and
+// limits"): a stream whose unsent backlog passes --max-backlog is closed,
+// so it can never make the others wait or hold unbounded memory. The
+// stream's start (head, gap notice, replay) does not count: it is the
+// history's own shared frames, so a client resuming after a long absence
+// is not a slow consumer.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "sse/loop/frame.h"
-#include "sse/events/history.h"
+#include "sse/events/broadcaster.h"
+#include "sse/events/event_log.h"
 #include "sse/http/http_parser.h"
+#include "sse/loop/frame.h"
+#include "sse/server/handler.h"
+#include "sse/server/server_context.h"
 
 namespace sse {
 
@@ -36,18 +49,6 @@ struct StreamRequest {
 StreamRequest parse_stream_request(const Request& request);
 bool is_valid_topic(std::string_view name);
 
-struct ResumePlan {
-  bool gap = false;      // send "event: gap" first
-  bool replay = false;   // replay retained events with id > replay_after
-  uint64_t replay_after = 0;
-  uint64_t oldest_id = 0;  // for the gap notice: the oldest id still available
-};
-
-// `first_id` is the first id of this server run, `last_id` the latest one
-// assigned (first_id - 1 before any).
-ResumePlan plan_resume(const std::string& last_event_id, const History& history,
-                       uint64_t first_id, uint64_t last_id);
-
 // The response head of a stream (also the answer to HEAD /sse, which is
 // the only case where `keep_alive` may be false: a stream itself ends only
 // when the connection does).
@@ -61,10 +62,35 @@ struct StreamStart {
 };
 
 StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
-                         const History& history, std::string_view cors_origin,
+                         const EventLog& events, std::string_view cors_origin,
                          int64_t retry_ms);
 
 // {"lastEventId":"<escaped, at most 64 bytes>","oldestId":"<id>"}
 std::string gap_data(std::string_view last_event_id, uint64_t oldest_id);
+
+// Up to 10% more than `retry_ms`, so that the clients of a restarted
+// server do not all come back in the same millisecond.
+int64_t jittered_retry(int64_t retry_ms);
+
+class StreamHandler final : public Handler, public Subscriber {
+ public:
+  StreamHandler(ServerContext& context, Exchange& exchange);
+  ~StreamHandler() override;
+
+  Next on_head(const Request& request) override;
+  void on_close() override;
+  void flush_frames() noexcept override;
+
+ private:
+  // Unsent bytes of the stream's start (the queue is FIFO: it goes first).
+  size_t start_unsent() const;
+
+  ServerContext& context_;
+  Exchange& exchange_;
+  // The queue's bytes_written() once the whole start will have been sent.
+  uint64_t start_end_ = 0;
+};
+
+std::unique_ptr<Handler> make_stream_handler(ServerContext& context, Exchange& exchange);
 
 }  // namespace sse

@@ -49,7 +49,7 @@ std::vector<std::string> expected_after(const std::vector<Added>& added, size_t 
 }  // namespace
 
 TEST_CASE("an empty history has no ids and replays nothing") {
-  History history(4);
+  History history(4, 0);
   CHECK(history.empty());
   CHECK(history.size() == 0);
   CHECK(history.oldest_id() == 0);
@@ -58,7 +58,7 @@ TEST_CASE("an empty history has no ids and replays nothing") {
 }
 
 TEST_CASE("events are kept in order up to the capacity") {
-  History history(3);
+  History history(3, 0);
   history.add(10, "main", frame_for(10));
   history.add(11, "main", frame_for(11));
   CHECK(history.size() == 2);
@@ -69,7 +69,7 @@ TEST_CASE("events are kept in order up to the capacity") {
 }
 
 TEST_CASE("a full history overwrites its oldest event (wrap-around)") {
-  History history(3);
+  History history(3, 0);
   for (uint64_t id = 10; id <= 14; ++id) history.add(id, "main", frame_for(id));
   CHECK(history.size() == 3);
   CHECK(history.oldest_id() == 12);
@@ -82,7 +82,7 @@ TEST_CASE("after() finds the first newer id at every boundary, at every fill lev
   // other topics are in the same sequence, so a topic alone has holes).
   for (uint64_t step : {uint64_t{1}, uint64_t{3}}) {
     for (size_t capacity = 1; capacity <= 7; ++capacity) {
-      History history(capacity);
+      History history(capacity, 0);
       std::vector<Added> added;
       for (size_t count = 0; count <= 3 * capacity + 2; ++count) {
         if (count > 0) {
@@ -103,7 +103,7 @@ TEST_CASE("after() finds the first newer id at every boundary, at every fill lev
 }
 
 TEST_CASE("after() returns only the topics asked for, oldest first") {
-  History history(8);
+  History history(8, 0);
   std::vector<Added> added;
   const char* topics[] = {"a", "b", "c", "a", "b", "a", "c", "c", "b", "a"};
   uint64_t id = 500;
@@ -122,7 +122,7 @@ TEST_CASE("after() returns only the topics asked for, oldest first") {
 }
 
 TEST_CASE("a history of capacity 0 keeps nothing") {
-  History history(0);
+  History history(0, 0);
   history.add(1, "main", frame_for(1));
   history.add(2, "main", frame_for(2));
   CHECK(history.empty());
@@ -132,7 +132,7 @@ TEST_CASE("a history of capacity 0 keeps nothing") {
 }
 
 TEST_CASE("replayed frames are shared with the history, not copied") {
-  History history(2);
+  History history(2, 0);
   FrameRef frame = frame_for(1);
   history.add(1, "main", frame);
   CHECK(frame.use_count() == 2);
@@ -143,7 +143,7 @@ TEST_CASE("replayed frames are shared with the history, not copied") {
 }
 
 TEST_CASE("an overwritten event's frame is released") {
-  History history(1);
+  History history(1, 0);
   FrameRef first = frame_for(1);
   history.add(1, "main", first);
   CHECK(first.use_count() == 2);

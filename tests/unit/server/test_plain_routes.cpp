@@ -1,9 +1,11 @@
 // test_plain_routes.cpp — the answers of /health, /stats, /metrics, the
-// CORS preflight, static files and the router's 405 (src/plain_routes.cpp).
+// CORS preflight, static files and the router's 405
+// (src/server/plain_routes.cpp).
 //
-// Requests come from the real RequestParser and routes from the real
-// router; the context is a real (idle) server's worth of objects around a
-// temporary www directory. Each test reads the bytes that would go out.
+// Requests come from the real RequestParser and handlers from the real
+// routing table (routes.cpp); the context is a real (idle) server's worth
+// of objects around a temporary www directory. Each test reads the bytes
+// that would go out.
 #include <doctest/doctest.h>
 #include <simdjson.h>
 #include <sys/stat.h>
@@ -15,17 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "sse/events/broadcaster.h"
-#include "sse/server/config.h"
-#include "sse/events/history.h"
+#include "fixture.h"
 #include "sse/http/http_parser.h"
 #include "sse/server/plain_routes.h"
-#include "sse/loop/reactor.h"
-#include "sse/http/router.h"
-#include "sse/http/static_files.h"
-#include "sse/server/stats.h"
-
-using sse::PlainAnswer;
+#include "sse/server/routes.h"
 
 namespace {
 
@@ -39,7 +34,7 @@ class Server {
     www_ = pattern;
     std::ofstream(www_ + "/hello.txt") << "hello";
     std::string error;
-    REQUIRE(files_.open(www_, error));
+    REQUIRE(server_.files.open(www_, error));
   }
   ~Server() {
     ::unlink((www_ + "/hello.txt").c_str());
@@ -56,30 +51,28 @@ class Server {
     sse::RequestParser parser;
     REQUIRE(parser.parse(text.data(), text.size(), request).kind ==
             sse::ParseResult::Kind::kComplete);
-    PlainAnswer plain =
-        sse::answer_plain(request, sse::route(request.method, request.path), context_);
-    REQUIRE(plain.head);
+    test::RecordingExchange exchange;
+    auto handler = sse::make_handler(request, server_.context, exchange);
+    CHECK(handler->on_head(request) == sse::Handler::Next::kDone);
+    REQUIRE(exchange.responses == 1);
+    CHECK(exchange.keep_alive == request.keep_alive);
     Answer out;
-    std::string head = std::string(plain.head->view());
-    size_t end = head.find("\r\n\r\n");
+    size_t end = exchange.answer.find("\r\n\r\n");
     REQUIRE(end != std::string::npos);
-    out.head = head.substr(0, end + 4);
-    out.body = head.substr(end + 4) + (plain.body ? std::string(plain.body->view()) : "");
+    out.head = exchange.answer.substr(0, end + 4);
+    out.body = exchange.answer.substr(end + 4);
     return out;
   }
 
-  sse::Config config;
-  sse::ServerCounters counters;
+ private:
+  test::ServerFixture server_;
+
+ public:
+  sse::Config& config = server_.config;
+  sse::ServerCounters& counters = server_.counters;
 
  private:
   std::string www_;
-  sse::Reactor reactor_;
-  sse::Broadcaster broadcaster_{1000};
-  sse::History history_{16};
-  sse::StaticFiles files_;
-  std::vector<sse::Connection*> closed_;
-  sse::ServerContext context_{config, reactor_, broadcaster_, history_,
-                              files_, counters, 1000,         closed_};
 };
 
 bool has(const std::string& text, const std::string& part) {

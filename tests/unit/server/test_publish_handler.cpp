@@ -1,11 +1,12 @@
 // test_publish_handler.cpp — POST /publish: who may publish, and what
-// (src/publish_handler.cpp).
+// (src/server/publish_handler.cpp).
 //
-// Every valid and invalid body shape goes through handle_publish() with a
-// real Broadcaster, so the tests see both the reply and what was (or was
-// not) published: a rejected body, and a rejected batch in particular, must
-// leave last_id() and has_pending() exactly as they were. Replies are
-// parsed with simdjson: an error reply is JSON too.
+// Every valid and invalid body shape goes through the real PublishHandler
+// (head, then body) with a real Broadcaster and LocalEventLog, so the tests
+// see both the reply and what was (or was not) published: a rejected body,
+// and a rejected batch in particular, must leave last_id() and
+// has_pending() exactly as they were. Replies are parsed with simdjson: an
+// error reply is JSON too.
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
@@ -14,22 +15,56 @@
 #include <string_view>
 #include <vector>
 
-#include "sse/events/broadcaster.h"
-#include "sse/server/config.h"
+#include "fixture.h"
 #include "sse/http/http_parser.h"
 #include "sse/server/publish_handler.h"
 
-using sse::Broadcaster;
 using sse::Config;
-using sse::PublishEvent;
+using sse::NewEvent;
 using sse::PublishReply;
 
 namespace {
 
+// A server whose event log numbers events from `first_id`, seen the way
+// these tests ask about it.
+class Broadcaster {
+ public:
+  explicit Broadcaster(uint64_t first_id) : server(first_id) {}
+  uint64_t last_id() const { return server.events.last_id(); }
+  bool has_pending() const { return server.broadcaster.has_pending(); }
+  const auto& topics() const { return server.broadcaster.topics(); }
+  const sse::BroadcastCounters& counters() const { return server.broadcaster.counters(); }
+  void publish(std::string topic, std::string event, std::string data) {
+    server.events.append({NewEvent{std::move(topic), std::move(event), std::move(data)}},
+                         nullptr);
+  }
+
+  test::ServerFixture server;
+};
+
+// POST /publish with `body`, through the handler as a connection drives it.
+PublishReply handle_publish(std::string_view body, Broadcaster& broadcaster) {
+  std::string head = "POST /publish HTTP/1.1\r\nHost: h\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n";
+  sse::Request request;
+  sse::RequestParser parser;
+  REQUIRE(parser.parse(head.data(), head.size(), request).kind ==
+          sse::ParseResult::Kind::kComplete);
+  test::RecordingExchange exchange;
+  sse::PublishHandler handler(broadcaster.server.context, exchange);
+  REQUIRE(handler.on_head(request) == sse::Handler::Next::kReadBody);
+  handler.on_body(std::string(body));
+  REQUIRE(exchange.responses == 1);  // the local log answers at once
+  PublishReply reply;
+  reply.status = exchange.status();
+  reply.body = exchange.body();
+  return reply;
+}
+
 // Parses a body; `events` holds what would be published.
 struct Parsed {
   PublishReply reply;
-  std::vector<PublishEvent> events;
+  std::vector<NewEvent> events;
   bool is_batch = false;
 };
 
@@ -57,7 +92,7 @@ void expect_rejected(std::string_view body, std::string_view needle = "") {
   INFO("body: " << std::string(body.substr(0, 200)));
   Broadcaster broadcaster(1000);
   broadcaster.publish("main", "", "before");  // so that "nothing published" is visible
-  PublishReply reply = sse::handle_publish(body, broadcaster);
+  PublishReply reply = handle_publish(body, broadcaster);
   CHECK(reply.status == 400);
   std::string message = error_of(reply);
   if (!needle.empty()) CHECK_MESSAGE(message.find(needle) != std::string::npos, message);
@@ -66,7 +101,7 @@ void expect_rejected(std::string_view body, std::string_view needle = "") {
 }
 
 // Publishing `body` must succeed with exactly these events.
-std::vector<PublishEvent> expect_published(std::string_view body) {
+std::vector<NewEvent> expect_published(std::string_view body) {
   INFO("body: " << std::string(body.substr(0, 200)));
   Parsed parsed = parse_body(body);
   CHECK(parsed.reply.status == 0);
@@ -108,7 +143,7 @@ int head_status(const std::string& header_lines, const Config& config, bool loop
 TEST_CASE("one event object is published and its id returned") {
   Broadcaster broadcaster(1000);
   PublishReply reply =
-      sse::handle_publish(R"({"topic":"prices","event":"tick","data":"hello"})", broadcaster);
+      handle_publish(R"({"topic":"prices","event":"tick","data":"hello"})", broadcaster);
   CHECK(reply.status == 202);
   CHECK(reply.body == R"({"id":1000})");
   CHECK(broadcaster.last_id() == 1000);
@@ -117,7 +152,7 @@ TEST_CASE("one event object is published and its id returned") {
 }
 
 TEST_CASE("topic defaults to main and event to none") {
-  std::vector<PublishEvent> events = expect_published(R"({"data":"x"})");
+  std::vector<NewEvent> events = expect_published(R"({"data":"x"})");
   REQUIRE(events.size() == 1);
   CHECK(events[0].topic == "main");
   CHECK(events[0].event.empty());
@@ -126,7 +161,7 @@ TEST_CASE("topic defaults to main and event to none") {
 
 TEST_CASE("a batch is published in order and its ids returned") {
   Broadcaster broadcaster(50);
-  PublishReply reply = sse::handle_publish(
+  PublishReply reply = handle_publish(
       R"([{"data":1},{"topic":"b","event":"e","data":"two"},{"data":{"n":3}}])", broadcaster);
   CHECK(reply.status == 202);
   CHECK(reply.body == R"({"ids":[50,51,52]})");
@@ -135,7 +170,7 @@ TEST_CASE("a batch is published in order and its ids returned") {
 
 TEST_CASE("a batch of one is still a batch") {
   Broadcaster broadcaster(7);
-  PublishReply reply = sse::handle_publish(R"([{"data":"x"}])", broadcaster);
+  PublishReply reply = handle_publish(R"([{"data":"x"}])", broadcaster);
   CHECK(reply.status == 202);
   CHECK(reply.body == R"({"ids":[7]})");
   Parsed parsed = parse_body(R"([{"data":"x"}])");
@@ -144,7 +179,7 @@ TEST_CASE("a batch of one is still a batch") {
 }
 
 TEST_CASE("string data is sent as its text, escapes decoded") {
-  std::vector<PublishEvent> events =
+  std::vector<NewEvent> events =
       expect_published(R"({"data":"line 1\nline \"2\"\t\u00e9\u2713"})");
   REQUIRE(events.size() == 1);
   CHECK(events[0].data == "line 1\nline \"2\"\t\xc3\xa9\xe2\x9c\x93");
@@ -168,7 +203,7 @@ TEST_CASE("non-string data is sent as compact JSON on one line") {
       {R"({"data":null})", "null"},
   };
   for (const Case& c : cases) {
-    std::vector<PublishEvent> events = expect_published(c.body);
+    std::vector<NewEvent> events = expect_published(c.body);
     REQUIRE(events.size() == 1);
     CHECK(events[0].data == c.data);
     CHECK(events[0].data.find('\n') == std::string::npos);  // one data: line
@@ -180,7 +215,7 @@ TEST_CASE("non-string data keeps its meaning, whatever simdjson's number spellin
   // 1e-07): still JSON, still the same value.
   for (const char* body : {R"({"data":1e2})", R"({"data":1E-7})", R"({"data":[0.1,-0,2.5e10]})"}) {
     INFO("body: " << body);
-    std::vector<PublishEvent> events = expect_published(body);
+    std::vector<NewEvent> events = expect_published(body);
     REQUIRE(events.size() == 1);
     simdjson::dom::parser sent, original;
     simdjson::dom::element sent_value, original_root;
@@ -191,20 +226,20 @@ TEST_CASE("non-string data keeps its meaning, whatever simdjson's number spellin
 }
 
 TEST_CASE("an empty string event means an unnamed event") {
-  std::vector<PublishEvent> events = expect_published(R"({"event":"","data":"x"})");
+  std::vector<NewEvent> events = expect_published(R"({"event":"","data":"x"})");
   REQUIRE(events.size() == 1);
   CHECK(events[0].event.empty());
 }
 
 TEST_CASE("an event name of 256 bytes is accepted") {
-  std::vector<PublishEvent> events =
+  std::vector<NewEvent> events =
       expect_published(R"({"event":")" + std::string(256, 'e') + R"(","data":1})");
   REQUIRE(events.size() == 1);
   CHECK(events[0].event.size() == 256);
 }
 
 TEST_CASE("field order does not matter, and whitespace around the body is fine") {
-  std::vector<PublishEvent> events =
+  std::vector<NewEvent> events =
       expect_published(" \r\n\t{\"data\":\"d\",\"event\":\"e\",\"topic\":\"t\"}\n ");
   REQUIRE(events.size() == 1);
   CHECK(events[0].topic == "t");
@@ -253,7 +288,7 @@ TEST_CASE("a batch with a non-object gets 400 naming its index, and publishes no
 
 TEST_CASE("a rejected batch publishes nothing, even when its bad event comes last") {
   Broadcaster broadcaster(1000);
-  PublishReply reply = sse::handle_publish(
+  PublishReply reply = handle_publish(
       R"([{"data":"a"},{"topic":"t","data":"b"},{"topic":"bad topic","data":"c"}])", broadcaster);
   CHECK(reply.status == 400);
   CHECK(error_of(reply).find("event 2") != std::string::npos);
@@ -344,14 +379,14 @@ TEST_CASE("numbers beyond 64-bit integers and doubles get 400") {
 
 TEST_CASE("an error message quoting a field name stays valid JSON") {
   Broadcaster broadcaster(1);
-  PublishReply reply = sse::handle_publish(R"({"a\"b\\c":1,"data":1})", broadcaster);
+  PublishReply reply = handle_publish(R"({"a\"b\\c":1,"data":1})", broadcaster);
   CHECK(reply.status == 400);
   CHECK(error_of(reply).find("a\"b\\c") != std::string::npos);
 }
 
 TEST_CASE("an unknown field with control characters in its name still gives JSON") {
   Broadcaster broadcaster(1);
-  PublishReply reply = sse::handle_publish(R"({"a\nb\u0001":1,"data":1})", broadcaster);
+  PublishReply reply = handle_publish(R"({"a\nb\u0001":1,"data":1})", broadcaster);
   CHECK(reply.status == 400);
   error_of(reply);  // must parse as JSON
 }
@@ -359,7 +394,7 @@ TEST_CASE("an unknown field with control characters in its name still gives JSON
 TEST_CASE("an unknown field name cut to 64 bytes still gives valid UTF-8 JSON") {
   // 63 ASCII bytes, then a two-byte character straddling the cut.
   Broadcaster broadcaster(1);
-  PublishReply reply = sse::handle_publish(
+  PublishReply reply = handle_publish(
       R"({")" + std::string(63, 'k') + "\xc3\xa9" + R"(":1,"data":1})", broadcaster);
   CHECK(reply.status == 400);
   error_of(reply);  // must parse as JSON

@@ -16,19 +16,32 @@
 #include "sse/events/broadcaster.h"
 #include "sse/server/stats.h"
 
-using sse::Broadcaster;
 using sse::ServerCounters;
 using sse::StatsView;
 
 namespace {
 
-class Idle final : public sse::Subscriber {
+// Numbers events from `first_id`, as the local event log does.
+class Broadcaster : public sse::Broadcaster {
  public:
-  explicit Idle(Broadcaster& broadcaster) : broadcaster_(broadcaster) {}
-  ~Idle() { broadcaster_.unsubscribe(*this); }
-  void flush_frames() noexcept override { out_.clear(); }
+  explicit Broadcaster(uint64_t first_id) : next_id_(first_id) {}
+  void publish(std::string_view topic, std::string_view event, std::string_view data) {
+    enqueue(next_id_++, topic, event, data);
+  }
+  uint64_t last_id() const { return next_id_ - 1; }
 
  private:
+  uint64_t next_id_;
+};
+
+class Idle final : public sse::Subscriber {
+ public:
+  explicit Idle(Broadcaster& broadcaster) : sse::Subscriber(queue_), broadcaster_(broadcaster) {}
+  ~Idle() { broadcaster_.unsubscribe(*this); }
+  void flush_frames() noexcept override { queue_.clear(); }
+
+ private:
+  sse::OutQueue queue_;
   Broadcaster& broadcaster_;
 };
 
@@ -82,7 +95,7 @@ TEST_CASE("/stats is one JSON object with every counter") {
   broadcaster.subscribe(b, {"main", "prices"}, 0);
   broadcaster.publish("main", "", "x");
   broadcaster.deliver_pending(0);
-  StatsView view{counters, broadcaster, 42, 3500};
+  StatsView view{counters, broadcaster, 42, broadcaster.last_id(), 3500};
 
   const std::string json = sse::stats_json(view);
   CHECK(json.back() == '\n');
@@ -139,7 +152,7 @@ TEST_CASE("/stats lists at most the 10 busiest topics, largest first") {
       broadcaster.subscribe(*subscribers.back(), {"t" + std::to_string(n)}, 0);
     }
   }
-  StatsView view{counters, broadcaster, 0, 0};
+  StatsView view{counters, broadcaster, 0, broadcaster.last_id(), 0};
   const std::string json = sse::stats_json(view);
   simdjson::dom::parser parser;
   simdjson::dom::object topics;
@@ -155,7 +168,7 @@ TEST_CASE("/metrics is Prometheus text: HELP, TYPE and a sample for every counte
   Broadcaster broadcaster(500);
   Idle a(broadcaster);
   broadcaster.subscribe(a, {"main"}, 0);
-  StatsView view{counters, broadcaster, 42, 3500};
+  StatsView view{counters, broadcaster, 42, broadcaster.last_id(), 3500};
   const std::string text = sse::stats_prometheus(view);
   CHECK(text.back() == '\n');
   std::map<std::string, std::string> values = samples(text);

@@ -1,11 +1,12 @@
 // test_stream_handler.cpp — GET /sse: topics, resume and the first bytes of
-// a stream (src/stream_handler.cpp).
+// a stream (src/server/stream_handler.cpp).
 //
 // Requests are made by the real RequestParser from request text, so the
-// tests see the same string_views a connection hands over. Resume plans are
-// checked against a History filled as the broadcaster fills it: ids of one
-// run are consecutive from first_id. Every gap notice is parsed with
-// simdjson to prove that it is valid JSON, whatever the client sent.
+// tests see the same string_views a connection hands over. Streams start
+// from a LocalEventLog filled as the server fills it (events/filled_log.h);
+// the resume decisions themselves are tested in test_local_event_log.cpp.
+// Every gap notice is parsed with simdjson to prove that it is valid JSON,
+// whatever the client sent.
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
@@ -14,13 +15,13 @@
 #include <string_view>
 #include <vector>
 
-#include "sse/events/history.h"
+#include "../events/filled_log.h"
 #include "sse/http/http_parser.h"
 #include "sse/events/sse_frame.h"
 #include "sse/server/stream_handler.h"
 
 using sse::FrameRef;
-using sse::History;
+using test::FilledLog;
 using sse::ParseResult;
 using sse::Request;
 using sse::ResumePlan;
@@ -50,17 +51,6 @@ StreamRequest stream_request(const std::string& target, const std::string& heade
 }
 
 using Topics = std::vector<std::string>;
-
-// History as the broadcaster leaves it after publishing ids
-// [first_id, first_id + count) to `topic`.
-History filled_history(size_t capacity, uint64_t first_id, size_t count,
-                       const std::string& topic = "main") {
-  History history(capacity);
-  for (uint64_t id = first_id; id < first_id + count; ++id) {
-    history.add(id, topic, sse::encode_event(id, "", std::to_string(id)));
-  }
-  return history;
-}
 
 std::vector<std::string> frame_texts(const std::vector<FrameRef>& frames) {
   std::vector<std::string> out;
@@ -214,102 +204,10 @@ TEST_CASE("an empty Last-Event-ID header still asks to resume, and is an unknown
   StreamRequest request = stream_request("/sse?lastEventId=5", "Last-Event-ID:\r\n");
   CHECK(request.resume);
   CHECK(request.last_event_id.empty());
-  History history = filled_history(8, 1000, 3);
-  ResumePlan plan = sse::plan_resume(request.last_event_id, history, 1000, 1002);
+  FilledLog history(8, 1000, 3);
+  ResumePlan plan = history.plan_resume(request.last_event_id);
   CHECK(plan.gap);
   CHECK_FALSE(plan.replay);
-}
-
-// ------------------------------------------------------------- plan_resume
-//
-// The run's ids are 1000..1009; a history of 5 retains 1005..1009.
-
-TEST_CASE("resuming from a retained id replays what follows, with no gap") {
-  History history = filled_history(5, 1000, 10);
-  ResumePlan plan = sse::plan_resume("1006", history, 1000, 1009);
-  CHECK_FALSE(plan.gap);
-  CHECK(plan.replay);
-  CHECK(plan.replay_after == 1006);
-}
-
-TEST_CASE("resuming from the id just before the oldest retained one is complete") {
-  History history = filled_history(5, 1000, 10);
-  ResumePlan plan = sse::plan_resume("1004", history, 1000, 1009);
-  CHECK_FALSE(plan.gap);
-  CHECK(plan.replay);
-  CHECK(plan.replay_after == 1004);
-}
-
-TEST_CASE("resuming from the latest id is caught up: no gap, nothing to replay") {
-  History history = filled_history(5, 1000, 10);
-  ResumePlan plan = sse::plan_resume("1009", history, 1000, 1009);
-  CHECK_FALSE(plan.gap);
-  CHECK(history.after(plan.replay_after, {"main"}).empty());
-}
-
-TEST_CASE("an id older than the history gets a gap, then every retained event") {
-  History history = filled_history(5, 1000, 10);
-  ResumePlan plan = sse::plan_resume("1003", history, 1000, 1009);
-  CHECK(plan.gap);
-  CHECK(plan.replay);
-  CHECK(plan.replay_after == 1003);
-  CHECK(plan.oldest_id == 1005);
-}
-
-TEST_CASE("an id from the future gets a gap and no replay") {
-  History history = filled_history(5, 1000, 10);
-  for (const char* id : {"1010", "99999999999", "18446744073709551615"}) {
-    INFO("id " << std::string(id));
-    ResumePlan plan = sse::plan_resume(id, history, 1000, 1009);
-    CHECK(plan.gap);
-    CHECK_FALSE(plan.replay);
-    CHECK(plan.oldest_id == 1005);
-  }
-}
-
-TEST_CASE("an id that is not a plain decimal number gets a gap and no replay") {
-  History history = filled_history(5, 1000, 10);
-  for (const std::string& id :
-       std::vector<std::string>{"", "abc", "-1", " 1006", "1006 ", "+1006", "1e3", "0x3ee",
-                                "1006abc", "18446744073709551616",
-                                std::string("10\0"
-                                            "06",
-                                            5)}) {
-    INFO("id '" << id << "'");
-    ResumePlan plan = sse::plan_resume(id, history, 1000, 1009);
-    CHECK(plan.gap);
-    CHECK_FALSE(plan.replay);
-  }
-}
-
-TEST_CASE("an id from an earlier run gets a gap even when this run is all retained") {
-  History history = filled_history(64, 1000, 5);
-  ResumePlan plan = sse::plan_resume("500", history, 1000, 1004);
-  CHECK(plan.gap);
-  CHECK(plan.replay);  // the client still gets everything this run has
-  CHECK(plan.replay_after == 500);
-  CHECK(plan.oldest_id == 1000);
-}
-
-TEST_CASE("with an empty history, an id from before the first event gets a gap") {
-  // A fresh server: nothing published yet, last_id == first_id - 1.
-  History history(16);
-  ResumePlan plan = sse::plan_resume("500", history, 1000, 999);
-  CHECK(plan.gap);
-  CHECK(plan.oldest_id == 1000);  // the next id: nothing older is available
-}
-
-TEST_CASE("with an empty history (--history 0), a past id of this run gets a gap") {
-  History history(0);
-  ResumePlan plan = sse::plan_resume("1002", history, 1000, 1004);
-  CHECK(plan.gap);
-  CHECK(plan.oldest_id == 1005);
-}
-
-TEST_CASE("with an empty history, the latest id is caught up") {
-  History history(0);
-  ResumePlan plan = sse::plan_resume("1004", history, 1000, 1004);
-  CHECK_FALSE(plan.gap);
 }
 
 // ---------------------------------------------------------------- gap_data
@@ -367,8 +265,8 @@ TEST_CASE("every byte value in an id gives valid JSON and a gap event of one dat
 
 TEST_CASE("a stream's response head carries the event-stream headers and CORS") {
   StreamRequest request = stream_request("/sse");
-  History history(4);
-  sse::StreamStart start = sse::start_stream(request, ResumePlan(), history, "*", 3000);
+  FilledLog history(4, 1000, 0);
+  sse::StreamStart start = sse::start_stream(request, ResumePlan(), history.log(), "*", 3000);
   const std::string& head = start.head;
   CHECK(head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(head.find("\r\nContent-Type: text/event-stream\r\n") != std::string::npos);
@@ -389,9 +287,9 @@ TEST_CASE("a stream's response head carries the event-stream headers and CORS") 
 
 TEST_CASE("a named CORS origin also allows credentials and varies by Origin") {
   StreamRequest request = stream_request("/sse");
-  History history(4);
+  FilledLog history(4, 1000, 0);
   sse::StreamStart start =
-      sse::start_stream(request, ResumePlan(), history, "https://app.example", 3000);
+      sse::start_stream(request, ResumePlan(), history.log(), "https://app.example", 3000);
   CHECK(start.head.find("\r\nAccess-Control-Allow-Origin: https://app.example\r\n") !=
         std::string::npos);
   CHECK(start.head.find("\r\nAccess-Control-Allow-Credentials: true\r\n") != std::string::npos);
@@ -400,33 +298,28 @@ TEST_CASE("a named CORS origin also allows credentials and varies by Origin") {
 
 TEST_CASE("a stream that does not resume gets no replay, whatever the history holds") {
   StreamRequest request = stream_request("/sse");
-  History history = filled_history(8, 1000, 5);
-  sse::StreamStart start = sse::start_stream(request, ResumePlan(), history, "*", 1000);
+  FilledLog history(8, 1000, 5);
+  sse::StreamStart start = sse::start_stream(request, ResumePlan(), history.log(), "*", 1000);
   CHECK(start.frames.empty());
 }
 
 TEST_CASE("a resumed stream replays only its topics' events after the id, in order") {
-  History history(16);
-  const char* topics[] = {"a", "b", "a", "c", "b", "a"};
-  uint64_t id = 1000;
-  for (const char* topic : topics) {
-    history.add(id, topic, sse::encode_event(id, "", std::to_string(id)));
-    ++id;
-  }
+  FilledLog history(16, 1000, 0);
+  for (const char* topic : {"a", "b", "a", "c", "b", "a"}) history.add(topic);
   StreamRequest request = stream_request("/sse?topic=a&topic=b&lastEventId=1001");
-  ResumePlan plan = sse::plan_resume(request.last_event_id, history, 1000, 1005);
+  ResumePlan plan = history.plan_resume(request.last_event_id);
   CHECK_FALSE(plan.gap);
-  sse::StreamStart start = sse::start_stream(request, plan, history, "*", 1000);
+  sse::StreamStart start = sse::start_stream(request, plan, history.log(), "*", 1000);
   CHECK(frame_texts(start.frames) ==
         std::vector<std::string>{event_text(1002), event_text(1004), event_text(1005)});
 }
 
 TEST_CASE("a gap notice comes first, without an id, then the retained events") {
-  History history = filled_history(3, 1000, 6);  // retains 1003..1005
+  FilledLog history(3, 1000, 6);  // retains 1003..1005
   StreamRequest request = stream_request("/sse", "Last-Event-ID: 1001\r\n");
-  ResumePlan plan = sse::plan_resume(request.last_event_id, history, 1000, 1005);
+  ResumePlan plan = history.plan_resume(request.last_event_id);
   REQUIRE(plan.gap);
-  sse::StreamStart start = sse::start_stream(request, plan, history, "*", 1000);
+  sse::StreamStart start = sse::start_stream(request, plan, history.log(), "*", 1000);
   REQUIRE(start.frames.size() == 4);
   CHECK(start.frames[0]->view() ==
         "event: gap\ndata: {\"lastEventId\":\"1001\",\"oldestId\":\"1003\"}\n\n");
@@ -435,20 +328,20 @@ TEST_CASE("a gap notice comes first, without an id, then the retained events") {
 }
 
 TEST_CASE("a future id gets only the gap notice") {
-  History history = filled_history(3, 1000, 6);
+  FilledLog history(3, 1000, 6);
   StreamRequest request = stream_request("/sse?lastEventId=2000");
-  ResumePlan plan = sse::plan_resume(request.last_event_id, history, 1000, 1005);
-  sse::StreamStart start = sse::start_stream(request, plan, history, "*", 1000);
+  ResumePlan plan = history.plan_resume(request.last_event_id);
+  sse::StreamStart start = sse::start_stream(request, plan, history.log(), "*", 1000);
   REQUIRE(start.frames.size() == 1);
   CHECK(start.frames[0]->view() ==
         "event: gap\ndata: {\"lastEventId\":\"2000\",\"oldestId\":\"1003\"}\n\n");
 }
 
 TEST_CASE("replayed frames are the history's own, not copies") {
-  History history = filled_history(4, 1000, 2);
+  FilledLog history(4, 1000, 2);
   StreamRequest request = stream_request("/sse?lastEventId=999");
-  ResumePlan plan = sse::plan_resume(request.last_event_id, history, 1000, 1001);
-  sse::StreamStart start = sse::start_stream(request, plan, history, "*", 1000);
+  ResumePlan plan = history.plan_resume(request.last_event_id);
+  sse::StreamStart start = sse::start_stream(request, plan, history.log(), "*", 1000);
   REQUIRE(start.frames.size() == 2);
   std::vector<FrameRef> retained = history.after(0, {"main"});
   CHECK(start.frames[0].get() == retained[0].get());

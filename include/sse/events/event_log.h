@@ -1,0 +1,87 @@
+// event_log.h — where events get their ids and are kept.
+//
+// The seam between "someone published" and "this process fans it out".
+// The publish handler hands a validated batch to append(); the event log
+// gives each event its id, keeps it for resume and passes it to the
+// broadcaster (broadcaster.h), which delivers it to this process's
+// subscribers at the end of the loop pass. When a stream opens with a
+// Last-Event-ID, the stream handler asks plan_resume() whether a replay is
+// complete and replay() for the frames.
+//
+// Today's implementation is LocalEventLog (local_event_log.h): ids from
+// this process's counter, history in memory, append answered at once. A
+// shared log (Redis, SPEC "Many processes and hosts") answers append in a
+// later loop pass and learns of other processes' events on its own; both
+// sides of this interface are written so that nothing else changes then:
+//   - append() may call `done` before it returns or in any later pass;
+//   - ids increase but need not be consecutive: gaps are decided by the log
+//     (History::complete_after), never by arithmetic on ids.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sse/loop/frame.h"
+
+namespace sse {
+
+// One event as a publisher sent it: not yet given an id.
+struct NewEvent {
+  std::string topic;
+  std::string event;  // may be empty: the browser's default "message"
+  std::string data;   // text as sent, or compact JSON
+};
+
+struct AppendResult {
+  bool ok = true;
+  std::vector<uint64_t> ids;  // when ok: one per event, in order
+  // When not ok: why (for the 503 body) and when to try again.
+  std::string error;
+  int retry_after_s = 1;
+};
+
+// The publisher's side of an append (the publish handler, for one request).
+class AppendDone {
+ public:
+  virtual void on_appended(const AppendResult& result) noexcept = 0;
+
+ protected:
+  ~AppendDone() = default;
+};
+
+// What a stream that resumes from `last_event_id` is sent before live events.
+struct ResumePlan {
+  bool gap = false;         // send "event: gap" first: something was missed
+  bool replay = false;      // replay retained events with id > replay_after
+  uint64_t replay_after = 0;
+  uint64_t oldest_id = 0;   // for the gap notice: the oldest id still available
+};
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // Gives every event an id (increasing, in the batch's order), keeps it
+  // and queues it on the broadcaster. `done` (null: nobody is waiting, as
+  // for the ticker) hears the outcome, possibly before this returns.
+  virtual void append(const std::vector<NewEvent>& events, AppendDone* done) = 0;
+  // `done` is going away: it must not be called any more.
+  virtual void cancel(AppendDone* done) = 0;
+
+  // Whether the events after `last_event_id` (as the client sent it) can
+  // be replayed completely, and from where.
+  virtual ResumePlan plan_resume(std::string_view last_event_id) const = 0;
+  // The retained frames with id > after_id on one of `topics`, oldest first.
+  virtual std::vector<FrameRef> replay(uint64_t after_id,
+                                       const std::vector<std::string>& topics) const = 0;
+
+  virtual size_t retained() const = 0;   // events kept for replay (/stats)
+  virtual uint64_t last_id() const = 0;  // the newest id assigned (/stats)
+};
+
+// Reads an event id as a client sends it back (decimal, nothing else).
+bool parse_event_id(std::string_view text, uint64_t& id);
+
+}  // namespace sse

@@ -1,0 +1,42 @@
+// local_event_log.h — the event log of one process: a counter and a ring.
+//
+// The server's EventLog when there is no shared log. append() numbers the
+// events from this process's counter, enqueues them on the broadcaster and
+// answers at once; the broadcaster adds each event to the History after
+// delivering it (broadcaster.h says why that order matters). Ids start at
+// the wall clock in microseconds at start-up, so a restarted server's ids
+// are higher than its predecessor's and a client's Last-Event-ID from
+// before the restart is recognised as "older than anything here": a gap.
+#pragma once
+
+#include "sse/events/broadcaster.h"
+#include "sse/events/event_log.h"
+#include "sse/events/history.h"
+
+namespace sse {
+
+class LocalEventLog final : public EventLog {
+ public:
+  // Keeps the last `history_capacity` events; the first id is `first_id`.
+  LocalEventLog(Broadcaster& broadcaster, size_t history_capacity, uint64_t first_id);
+  ~LocalEventLog() override;
+  LocalEventLog(const LocalEventLog&) = delete;
+  LocalEventLog& operator=(const LocalEventLog&) = delete;
+
+  void append(const std::vector<NewEvent>& events, AppendDone* done) override;
+  void cancel(AppendDone*) override {}  // append answers before it returns
+
+  ResumePlan plan_resume(std::string_view last_event_id) const override;
+  std::vector<FrameRef> replay(uint64_t after_id,
+                               const std::vector<std::string>& topics) const override;
+
+  size_t retained() const override { return history_.size(); }
+  uint64_t last_id() const override { return next_id_ - 1; }
+
+ private:
+  Broadcaster& broadcaster_;
+  History history_;
+  uint64_t next_id_;
+};
+
+}  // namespace sse

@@ -1,0 +1,34 @@
+// routes.h — the routing table: which handler serves which request.
+//
+// One row per endpoint: its path, the methods it takes (the Allow list,
+// also what 405 and OPTIONS answer) and the factory that makes its handler.
+// The connection calls make_handler() for every request head; the http
+// router (http/router.h) picks the row, and what no row names goes to the
+// CORS preflight, the static files or the 405 handler.
+//
+// A new endpoint is one handler (handler.h, or a plain answer in
+// plain_routes.h) and one row in kRoutes (routes.cpp).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "sse/http/http_parser.h"
+#include "sse/server/handler.h"
+
+namespace sse {
+
+struct RouteRow {
+  std::string_view path;
+  const char* allow;  // e.g. "GET, HEAD, OPTIONS"
+  HandlerFactory make;
+};
+
+// The table, for tests and for the README's list of endpoints.
+const RouteRow* route_table(size_t& count);
+
+std::unique_ptr<Handler> make_handler(const Request& request, ServerContext& context,
+                                      Exchange& exchange);
+
+}  // namespace sse

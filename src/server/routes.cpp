@@ -1,0 +1,63 @@
+// routes.cpp — see routes.h. The table is the list of endpoints in the
+// README ("Endpoints"); keep the two in step.
+#include "sse/server/routes.h"
+
+#include "sse/http/router.h"
+#include "sse/server/plain_routes.h"
+#include "sse/server/publish_handler.h"
+#include "sse/server/stream_handler.h"
+
+namespace sse {
+
+namespace {
+
+constexpr RouteRow kRoutes[] = {
+    {"/sse", "GET, HEAD, OPTIONS", make_stream_handler},
+    {"/publish", "POST, OPTIONS", make_publish_handler},
+    {"/stats", "GET, HEAD, OPTIONS", make_plain<answer_stats>},
+    {"/metrics", "GET, HEAD, OPTIONS", make_plain<answer_metrics>},
+    {"/health", "GET, HEAD, OPTIONS", make_plain<answer_health>},
+};
+constexpr size_t kRouteCount = sizeof kRoutes / sizeof kRoutes[0];
+
+// The preflight and the 405 depend on the matched Allow list, not only on
+// the request: their answer is computed here and handed over as it is.
+class FixedAnswer final : public Handler {
+ public:
+  FixedAnswer(Exchange& exchange, PlainAnswer answer)
+      : exchange_(exchange), answer_(std::move(answer)) {}
+  Next on_head(const Request& request) override {
+    exchange_.respond(std::move(answer_.head), std::move(answer_.body), request.keep_alive);
+    return Next::kDone;
+  }
+
+ private:
+  Exchange& exchange_;
+  PlainAnswer answer_;
+};
+
+}  // namespace
+
+const RouteRow* route_table(size_t& count) {
+  count = kRouteCount;
+  return kRoutes;
+}
+
+std::unique_ptr<Handler> make_handler(const Request& request, ServerContext& context,
+                                      Exchange& exchange) {
+  RouteMatch match = route(kRoutes, kRouteCount, request.method, request.path);
+  switch (match.kind) {
+    case RouteMatch::Kind::kEndpoint:
+      return kRoutes[match.index].make(context, exchange);
+    case RouteMatch::Kind::kFallback:
+      return make_plain<answer_static>(context, exchange);
+    case RouteMatch::Kind::kPreflight:
+      return std::make_unique<FixedAnswer>(exchange,
+                                           answer_preflight(request, match.allow, context));
+    case RouteMatch::Kind::kNotAllowed:
+      break;
+  }
+  return std::make_unique<FixedAnswer>(exchange, answer_not_allowed(request, match.allow));
+}
+
+}  // namespace sse
