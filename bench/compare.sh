@@ -28,7 +28,9 @@
 #   BENCH_BATCH [1]   events per POST in the burst; 1 because nchan takes one
 #                     message per POST (with more, nchan gets that many
 #                     pipelined POSTs and the others one JSON array)
-#   COMPARE_SERVERS ["sse-server floor nchan node"]
+#   COMPARE_SERVERS ["sse-server floor nchan node"]; add "baseline" (with
+#                     BASELINE_BIN=path/to/an/older/sse-server) to compare
+#                     a change against the code before it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +43,7 @@ label() {
   case $1 in
     nchan) echo "nginx + nchan" ;;
     node) echo "Node.js" ;;
+    baseline) echo "baseline ($BASELINE_BIN)" ;;
     *) echo "$1" ;;
   esac
 }
@@ -101,7 +104,7 @@ figure_table() {
     done
     echo
   done
-  for peer in nchan node; do
+  for peer in baseline nchan node; do
     if ! has sse-server || ! has "$peer"; then continue; fi
     printf '| sse-server / %s |' "$(label "$peer")"
     for n in "$@"; do

@@ -147,9 +147,11 @@ start_nginx() {
   SPID=""
 }
 
-# start_server KIND: sse-server | floor | node | nchan (nginx + nchan; also
-# named nginx: the same server and config, where http.sh uses its plain
-# locations).
+# start_server KIND: sse-server | baseline | floor | node | nchan (nginx +
+# nchan; also named nginx: the same server and config, where http.sh uses
+# its plain locations). baseline is another sse-server binary,
+# $BASELINE_BIN (for example the previous commit's), run with the same
+# flags: a before/after comparison in one interleaved run.
 start_server() {
   local kind=$1 out=$BENCH_TMP/server.out
   : >"$out"
@@ -157,8 +159,10 @@ start_server() {
   SPID=""
   PORT=""
   case $kind in
-    sse-server)
-      $PIN_SERVER timeout -k 5 $SERVER_LIFETIME_S ./sse-server --port 0 --quiet --tick-ms 0 \
+    sse-server | baseline)
+      local binary=./sse-server
+      if [ "$kind" = baseline ]; then binary=${BASELINE_BIN:?set BASELINE_BIN to a sse-server binary}; fi
+      $PIN_SERVER timeout -k 5 $SERVER_LIFETIME_S "$binary" --port 0 --quiet --tick-ms 0 \
         --max-clients 20000 --max-backlog 16777216 ${SSE_SERVER_ARGS:-} >"$out" 2>&1 &
       ;;
     floor)

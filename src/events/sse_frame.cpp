@@ -30,7 +30,10 @@ void append_single_line(std::string& out, std::string_view value) {
 }  // namespace
 
 FrameRef encode_event(uint64_t id, std::string_view event, std::string_view data) {
-  // Measure first, then write straight into the frame: one allocation.
+  // The head (id and event lines) is built in a small string (no heap
+  // allocation while it fits std::string's inline buffer); the data lines
+  // are measured first, then everything is written straight into the
+  // frame: one frame allocation, whatever the size of the data.
   std::string head;
   if (id != kNoId) head = "id: " + std::to_string(id) + "\n";
   if (!event.empty()) {

@@ -1,8 +1,11 @@
 // json.h — writing JSON strings by hand.
 //
-// The server emits only small, fixed-shape JSON documents (error bodies,
-// /stats, the gap event); this helper makes the one hard part, quoting
-// text that came from a client, correct in one place.
+// The server emits only small, fixed-shape JSON documents; where they
+// carry text that came from a client (the publish handler's error bodies
+// naming a bad field, the gap notice echoing a Last-Event-ID) this helper
+// makes the one hard part, quoting that text, correct in one place.
+// /stats writes only numbers and topic names, which are quoted-safe by
+// the topic rule.
 #pragma once
 
 #include <string>

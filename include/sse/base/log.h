@@ -2,8 +2,8 @@
 //
 // The server logs start-up problems always, and connection events (open,
 // request, close) unless --quiet. Each line is formatted into a stack
-// buffer and written with one write(2), so lines never interleave and a
-// log line costs one syscall, no allocation.
+// buffer and written with one write(2), so lines never interleave; a log
+// line costs one syscall and the small string of its timestamp.
 #pragma once
 
 namespace sse {

@@ -1,7 +1,8 @@
 // static_files.h — files under --www, and nothing outside it.
 //
-// The connection asks load() for a URL path and gets a status, a MIME type
-// and the file's bytes as a Frame. Containment is the kernel's job, not a
+// The static file handler (answer_static in server/plain_routes.cpp) asks
+// load() for a URL path and gets a status, a MIME type and the file's bytes
+// as a Frame. Containment is the kernel's job, not a
 // string check: the directory is opened once, and every file is opened
 // relative to it with openat2(RESOLVE_BENEATH), which fails for "..",
 // absolute paths and symlinks that lead out of the directory, however they

@@ -4,8 +4,10 @@
 // ticker fires a Timer every --tick-ms, and a housekeeping Timer sweeps the
 // connections for header timeouts and idle streams that need a heartbeat.
 // timerfd turns time into an fd, so the loop sleeps in epoll_wait() with no
-// timeout arithmetic of its own, and a timer that fires while the loop is
-// busy is counted (the expiration count) rather than lost or queued twice.
+// timeout arithmetic of its own. A timer that fires several times while
+// the loop is busy runs its callback once when the loop gets to it: the
+// expiration count is read (which re-arms the fd) and thrown away, so a
+// late tick is one tick, never a burst of catch-up ticks.
 #pragma once
 
 #include <cstdint>

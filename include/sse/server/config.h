@@ -1,7 +1,10 @@
-// config.h — the command line, parsed into one immutable Config.
+// config.h — the command line, parsed into one Config.
 //
-// main() calls parse_config() once; the server and every handler then read
-// the Config by const reference. Parsing never exits or prints: it returns
+// main() calls parse_config() once. The server keeps its own copy and fills
+// in the one value that depends on the machine (--max-clients 0: derived
+// from the fd limit, in Server::open) before the loop starts; from then on
+// the server and every handler read it by const reference and nothing
+// changes it. Parsing never exits or prints: it returns
 // what to do (run, print help, print version, fail with a message naming
 // the option), so it can be unit-tested and main() decides the exit status.
 #pragma once

@@ -2,8 +2,9 @@
 //
 // The server and its connections bump ServerCounters as things happen; the
 // broadcaster keeps its own (events, frames, fan-out latency). When /stats
-// or /metrics is requested, the connection gathers both into a StatsView
-// and renders it as JSON or as Prometheus text (names prefixed "sse_").
+// or /metrics is requested, its handler (plain_routes.cpp) gathers both,
+// with the event log's figures, into a StatsView and renders it as JSON or
+// as Prometheus text (names prefixed "sse_").
 // Counting is a plain increment: one thread, no atomics.
 #pragma once
 
