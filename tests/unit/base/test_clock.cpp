@@ -1,4 +1,4 @@
-// test_clock.cpp — the clocks and the ISO timestamp (include/sse/clock.h).
+// test_clock.cpp — the clocks and the ISO timestamp (include/sse/base/clock.h).
 #include <doctest/doctest.h>
 
 #include <string>

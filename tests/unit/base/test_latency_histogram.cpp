@@ -1,5 +1,5 @@
 // test_latency_histogram.cpp — the log-scale histogram behind the fan-out
-// percentiles (src/latency_histogram.cpp).
+// percentiles (src/base/latency_histogram.cpp).
 //
 // The promise is "exact to within 12.5%": a percentile is the upper bound
 // of the bucket holding it, clipped to the largest value seen. The bucket

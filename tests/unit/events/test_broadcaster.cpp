@@ -442,3 +442,18 @@ TEST_CASE("counters count events, frames queued and one latency sample per event
   CHECK(counters.fanout_us.count() == 4);
   CHECK(counters.heartbeats_sent == 0);
 }
+
+TEST_CASE("a subscriber with no topics leaves completely, so no heartbeat touches it after") {
+  Broadcaster broadcaster(1);
+  auto subscriber = std::make_unique<TestSubscriber>(broadcaster);
+  broadcaster.subscribe(*subscriber, {}, 0);
+  CHECK(subscriber->subscribed());
+  CHECK(broadcaster.subscriber_count() == 1);
+  broadcaster.unsubscribe(*subscriber);
+  CHECK_FALSE(subscriber->subscribed());
+  CHECK(broadcaster.subscriber_count() == 0);
+  subscriber.reset();
+  // A dangling entry would be read here (AddressSanitizer: use after free).
+  broadcaster.send_heartbeats(1'000'000, 1);
+  CHECK(broadcaster.counters().heartbeats_sent == 0);
+}

@@ -1,4 +1,4 @@
-// test_history.cpp — the replay ring (src/history.cpp).
+// test_history.cpp — the replay ring (src/events/history.cpp).
 //
 // The lookup is a binary search over ring positions, so the tests compare
 // after() with a brute-force scan at every boundary (before the oldest, at
@@ -149,4 +149,24 @@ TEST_CASE("an overwritten event's frame is released") {
   CHECK(first.use_count() == 2);
   history.add(2, "main", frame_for(2));
   CHECK(first.use_count() == 1);
+}
+
+TEST_CASE("complete_after is the newest id overwritten, whatever the spacing of ids") {
+  History history(2, 99);
+  CHECK(history.complete_after() == 99);  // nothing lost yet: complete from the start
+  history.add(100, "main", sse::encode_event(100, "", "a"));
+  history.add(250, "main", sse::encode_event(250, "", "b"));
+  CHECK(history.complete_after() == 99);
+  history.add(400, "main", sse::encode_event(400, "", "c"));  // 100 leaves
+  CHECK(history.complete_after() == 100);
+  history.add(1000, "main", sse::encode_event(1000, "", "d"));  // 250 leaves
+  CHECK(history.complete_after() == 250);
+  CHECK(history.oldest_id() == 400);
+}
+
+TEST_CASE("with --history 0, complete_after follows the newest event") {
+  History history(0, 5);
+  history.add(7, "main", sse::encode_event(7, "", "x"));
+  CHECK(history.complete_after() == 7);
+  CHECK(history.empty());
 }

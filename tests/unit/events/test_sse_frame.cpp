@@ -1,4 +1,4 @@
-// test_sse_frame.cpp — the event-stream encoder (src/sse_frame.cpp).
+// test_sse_frame.cpp — the event-stream encoder (src/events/sse_frame.cpp).
 //
 // Two kinds of check: the exact bytes of a frame, and what a browser makes
 // of them. For the second, the test carries a small decoder written from

@@ -1,4 +1,4 @@
-// test_frame.cpp — the shared, reference-counted byte run (include/sse/frame.h).
+// test_frame.cpp — the shared, reference-counted byte run (include/sse/loop/frame.h).
 #include <doctest/doctest.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// test_out_queue.cpp — the per-connection write queue (src/out_queue.cpp).
+// test_out_queue.cpp — the per-connection write queue (src/loop/out_queue.cpp).
 //
 // Real sockets, no mocks: an AF_UNIX stream socketpair, non-blocking. A
 // small SO_SNDBUF on the writing end makes the kernel push back after a few

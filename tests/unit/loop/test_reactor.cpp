@@ -1,4 +1,4 @@
-// test_reactor.cpp — the epoll loop (src/reactor.cpp) over real fds.
+// test_reactor.cpp — the epoll loop (src/loop/reactor.cpp) over real fds.
 #include <doctest/doctest.h>
 #include <errno.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-// test_signals.cpp — SIGINT/SIGTERM through the signalfd (src/signals.cpp).
+// test_signals.cpp — SIGINT/SIGTERM through the signalfd (src/loop/signals.cpp).
 //
 // Signals::open() blocks SIGINT and SIGTERM for this test process too: a
 // raise() then stays pending until the signalfd reads it, which is exactly

@@ -1,4 +1,4 @@
-// test_timer.cpp — the periodic timerfd (src/timer.cpp) in a real reactor.
+// test_timer.cpp — the periodic timerfd (src/loop/timer.cpp) in a real reactor.
 #include <doctest/doctest.h>
 
 #include "sse/base/clock.h"

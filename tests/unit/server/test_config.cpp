@@ -1,4 +1,4 @@
-// test_config.cpp — the command line (src/config.cpp).
+// test_config.cpp — the command line (src/server/config.cpp).
 //
 // parse_config() never prints or exits, so every option, both spellings
 // (--opt value and --opt=value), the defaults and every kind of mistake can

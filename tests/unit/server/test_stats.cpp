@@ -1,5 +1,5 @@
 // test_stats.cpp — GET /stats (JSON) and GET /metrics (Prometheus text)
-// (src/stats.cpp).
+// (src/server/stats.cpp).
 //
 // The JSON is parsed with simdjson; the Prometheus text is checked line by
 // line against the exposition format's rules: every sample has HELP and

@@ -1,4 +1,4 @@
-// test_ticker.cpp — the built-in demo event (src/ticker.cpp).
+// test_ticker.cpp — the built-in demo event (src/server/ticker.cpp).
 //
 // The SPEC names the fields the tick's data must carry; the data is parsed
 // with simdjson and each one is checked for presence and type.
