@@ -1,6 +1,8 @@
 // local_event_log.cpp — see local_event_log.h.
 #include "sse/events/local_event_log.h"
 
+#include "sse/base/clock.h"
+
 namespace sse {
 
 LocalEventLog::LocalEventLog(Broadcaster& broadcaster, size_t history_capacity,
@@ -11,13 +13,49 @@ LocalEventLog::LocalEventLog(Broadcaster& broadcaster, size_t history_capacity,
 
 LocalEventLog::~LocalEventLog() { broadcaster_.attach_history(nullptr); }
 
-void LocalEventLog::append(const std::vector<NewEvent>& events, AppendDone* done) {
+namespace {
+constexpr size_t kMaxRememberedIds = 1 << 20;  // ~8 MiB of ids, plus the keys
+}  // namespace
+
+void LocalEventLog::forget_old_keys(int64_t now_ms) {
+  while (!key_order_.empty()) {
+    auto it = keys_.find(key_order_.front());
+    bool expired = it == keys_.end() || it->second.expires_ms <= now_ms;
+    if (!expired && remembered_ids_ <= kMaxRememberedIds) break;
+    if (it != keys_.end()) {
+      remembered_ids_ -= it->second.ids.size();
+      keys_.erase(it);
+    }
+    key_order_.pop_front();
+  }
+}
+
+void LocalEventLog::append(const std::vector<NewEvent>& events,
+                           std::string_view idempotency_key, AppendDone* done) {
+  int64_t now_ms = mono_ms();
+  if (!idempotency_key.empty()) {
+    forget_old_keys(now_ms);
+    auto it = keys_.find(std::string(idempotency_key));
+    if (it != keys_.end()) {
+      AppendResult again;
+      again.ids = it->second.ids;
+      if (done != nullptr) done->on_appended(again);
+      return;
+    }
+  }
   AppendResult result;
   result.ids.reserve(events.size());
   for (const NewEvent& event : events) {
     uint64_t id = next_id_++;
     broadcaster_.enqueue(id, event.topic, event.event, event.data);
     result.ids.push_back(id);
+  }
+  if (!idempotency_key.empty()) {
+    std::string key(idempotency_key);
+    remembered_ids_ += result.ids.size();
+    keys_[key] = Remembered{result.ids, now_ms + kIdempotencyWindowMs};
+    key_order_.push_back(std::move(key));
+    forget_old_keys(now_ms);
   }
   if (done != nullptr) done->on_appended(result);
 }

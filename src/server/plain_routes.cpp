@@ -49,14 +49,19 @@ PlainAnswer answer_static(const Request& request, ServerContext& context) {
 
 namespace {
 
-// A 200 with a small body computed now; counters change from one request
-// to the next, so only /health may be cached.
+// A 200 with a small body computed now.
+// /health carries the CORS headers (a status page elsewhere may poll it);
+// /stats and /metrics do not: topic names such as user.alice.inbox are no
+// business of other sites' pages (SPEC "HTTP endpoints").
 PlainAnswer small_answer(const Request& request, ServerContext& context, std::string_view type,
-                         std::string_view body, bool cacheable) {
+                         std::string_view body, bool for_other_sites) {
   ResponseBuilder response(200);
   response.header("Content-Type", type);
-  add_cors_headers(response, context.config.cors);
-  if (!cacheable) response.header("Cache-Control", "no-store");
+  if (for_other_sites) {
+    add_cors_headers(response, context.config.cors);
+  } else {
+    response.header("Cache-Control", "no-store");  // counters change from one request to the next
+  }
   return PlainAnswer{
       response.finish(body, request.keep_alive, request.method == Method::kHead), {}};
 }

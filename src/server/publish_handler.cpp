@@ -8,6 +8,8 @@
 // requests (one parser for the process: there is one thread).
 #include "sse/server/publish_handler.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <simdjson.h>
 
 #include "sse/base/json.h"
@@ -80,6 +82,11 @@ std::string parse_event(simdjson::dom::element element, NewEvent& out) {
       if (event.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
         return "'event' must not contain CR, LF or NUL";
       }
+      // "gap" is the server's own notice; browsers give "error" and "open"
+      // a meaning of their own (an EventSource's onerror and onopen).
+      if (event == "gap" || event == "error" || event == "open") {
+        return "'event' must not be gap, error or open: those names are reserved";
+      }
       out.event.assign(event);
     } else {
       std::string_view text;
@@ -118,8 +125,9 @@ PublishReply check_publish_head(const Request& request, const Config& config,
         !tokens_equal(authorization.substr(kScheme.size()), config.publish_token)) {
       return reject(401, "publishing needs 'Authorization: Bearer <token>'");
     }
-  } else if (!peer_loopback) {
-    return reject(403, "without --publish-token, only loopback peers may publish");
+  } else {
+    std::string refusal = tokenless_refusal(request, config, peer_loopback);
+    if (!refusal.empty()) return reject(403, refusal);
   }
   if (!is_json_media_type(media_type(request.header("content-type")))) {
     return reject(415, "the body must be JSON (Content-Type: application/json)");
@@ -127,6 +135,94 @@ PublishReply check_publish_head(const Request& request, const Config& config,
   PublishReply ok;
   ok.status = 0;
   return ok;
+}
+
+bool is_loopback_host(std::string_view host) {
+  // Host is "name", "name:port", "v4:port" or "[v6]:port" (RFC 9110 §7.2).
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    std::string_view rest = host.substr(close + 1);
+    return host.substr(0, close + 1) == "[::1]" && (rest.empty() || rest.front() == ':');
+  }
+  std::string_view name = host.substr(0, host.find(':'));
+  if (equals_ignore_case(name, "localhost")) return true;
+  // *.localhost resolves to loopback (RFC 6761 §6.3), and browsers do so.
+  constexpr std::string_view kLocalhost = ".localhost";
+  if (name.size() > kLocalhost.size() &&
+      equals_ignore_case(name.substr(name.size() - kLocalhost.size()), kLocalhost)) {
+    return true;
+  }
+  std::string text(name);
+  in_addr address{};
+  return ::inet_pton(AF_INET, text.c_str(), &address) == 1 &&
+         (ntohl(address.s_addr) >> 24) == 127;
+}
+
+bool origin_matches_host(std::string_view origin, std::string_view host) {
+  // Origin is "scheme://host[:port]" (RFC 6454 §7); same-origin when its
+  // authority is the Host this request was sent to. A default port may be
+  // spelled or not on either side.
+  size_t scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  std::string_view scheme = origin.substr(0, scheme_end);
+  std::string_view authority = origin.substr(scheme_end + 3);
+  if (equals_ignore_case(authority, host)) return true;
+  std::string_view default_port = equals_ignore_case(scheme, "https") ? ":443" : ":80";
+  auto without_default = [&](std::string_view a) {
+    if (a.size() > default_port.size() && a.substr(a.size() - default_port.size()) == default_port) {
+      a.remove_suffix(default_port.size());
+    }
+    return a;
+  };
+  return equals_ignore_case(without_default(authority), without_default(host));
+}
+
+std::string tokenless_refusal(const Request& request, const Config& config, bool peer_loopback) {
+  if (!peer_loopback) return "without --publish-token, only loopback peers may publish";
+  if (!request.header("forwarded").empty() || !request.header("x-forwarded-for").empty()) {
+    return "a request that came through a proxy (Forwarded, X-Forwarded-For) needs "
+           "--publish-token";
+  }
+  std::string_view host = request.header("host");
+  if (!host.empty() && !is_loopback_host(host)) {
+    return "without --publish-token, Host must be a loopback name or address (DNS rebinding)";
+  }
+  std::string_view origin = request.header("origin");
+  bool named_origin = !origin.empty() && config.cors != "*" && origin == config.cors;
+  if (named_origin) return "";  // --cors names exactly this page's origin
+  if (!origin.empty() && !origin_matches_host(origin, host)) {
+    return "a page of another origin may not publish without --publish-token (--cors may "
+           "name one origin that may)";
+  }
+  if (equals_ignore_case(request.header("sec-fetch-site"), "cross-site")) {
+    return "a cross-site page may not publish without --publish-token";
+  }
+  return "";
+}
+
+PublishReply read_idempotency_key(const Request& request, std::string& key) {
+  bool sent = false;
+  for (size_t i = 0; i < request.header_count; ++i) {
+    sent = sent || equals_ignore_case(request.headers[i].name, "idempotency-key");
+  }
+  key.assign(request.header("idempotency-key"));
+  bool visible = true;
+  for (char c : key) visible = visible && c > 0x20 && c < 0x7f;
+  if (sent && (key.empty() || key.size() > 128 || !visible)) {
+    return reject(400, "Idempotency-Key must be 1-128 visible ASCII characters");
+  }
+  PublishReply ok;
+  ok.status = 0;
+  return ok;
+}
+
+std::string_view publish_cors_origin(const Config& config) {
+  // With a token, any page holding it may publish through CORS. Without
+  // one, only the origin --cors names may: "*" would let every page read
+  // the answers (and nothing cross-origin is accepted anyway).
+  if (!config.publish_token.empty()) return config.cors;
+  return config.cors == "*" ? std::string_view() : std::string_view(config.cors);
 }
 
 PublishReply parse_publish_body(std::string_view body, std::vector<NewEvent>& events,
@@ -149,6 +245,9 @@ PublishReply parse_publish_body(std::string_view body, std::vector<NewEvent>& ev
   is_batch = root.get(batch) == simdjson::SUCCESS;
   if (is_batch) {
     if (batch.size() == 0) return reject(400, "empty batch");
+    if (batch.size() > kMaxBatchEvents) {
+      return reject(400, "more than " + std::to_string(kMaxBatchEvents) + " events in one batch");
+    }
     size_t index = 0;
     for (simdjson::dom::element element : batch) {
       NewEvent event;
@@ -188,6 +287,10 @@ PublishHandler::~PublishHandler() {
 
 Handler::Next PublishHandler::on_head(const Request& request) {
   keep_alive_ = request.keep_alive;
+  if (request.method == Method::kOptions) {
+    answer_preflight(request);
+    return Next::kDone;
+  }
   if (request.framing == BodyFraming::kNone) {
     exchange_.respond(
         error_response(411, "POST /publish needs Content-Length or chunked Transfer-Encoding",
@@ -197,6 +300,7 @@ Handler::Next PublishHandler::on_head(const Request& request) {
   }
   PublishReply refused =
       check_publish_head(request, context_.config, exchange_.peer_is_loopback());
+  if (refused.status == 0) refused = read_idempotency_key(request, idempotency_key_);
   if (refused.status != 0) {
     ++context_.counters.publish_requests;
     reply(refused);
@@ -219,7 +323,7 @@ void PublishHandler::on_body(std::string body) {
   // Everything is valid: only now is anything published. The answer comes
   // through on_appended(), now or in a later loop pass.
   appending_ = true;
-  context_.events.append(events, this);
+  context_.events.append(events, idempotency_key_, this);
 }
 
 void PublishHandler::on_appended(const AppendResult& result) noexcept {
@@ -230,8 +334,33 @@ void PublishHandler::on_appended(const AppendResult& result) noexcept {
     answer.body = ids_json(result.ids, is_batch_);
   } else {
     answer = reject(503, result.error);
+    retry_after_s_ = result.retry_after_s;
   }
   reply(answer);
+}
+
+void PublishHandler::answer_preflight(const Request& request) {
+  // Granted only where the POST itself would be: a browser that is refused
+  // here never sends it, and a page learns nothing from the refusal.
+  if (context_.config.publish_token.empty()) {
+    std::string refusal =
+        tokenless_refusal(request, context_.config, exchange_.peer_is_loopback());
+    if (!refusal.empty()) {
+      ++context_.counters.publish_rejected;
+      ResponseBuilder response(403);
+      response.header("Content-Type", "application/json");
+      exchange_.respond(response.finish(reject(403, refusal).body, keep_alive_), {}, keep_alive_);
+      return;
+    }
+  }
+  ResponseBuilder response(204);
+  response.header("Allow", "POST, OPTIONS");
+  std::string_view cors = publish_cors_origin(context_.config);
+  if (!cors.empty()) add_cors_headers(response, cors);
+  response.header("Access-Control-Allow-Methods", "POST, OPTIONS")
+      .header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
+      .header("Access-Control-Max-Age", "600");
+  exchange_.respond(response.finish("", keep_alive_, true), {}, keep_alive_);
 }
 
 void PublishHandler::on_close() {
@@ -244,8 +373,9 @@ void PublishHandler::reply(const PublishReply& answer) {
   ResponseBuilder response(answer.status);
   response.header("Content-Type", "application/json");
   if (answer.status == 401) response.header("WWW-Authenticate", "Bearer");
-  if (answer.status == 503) response.header("Retry-After", "1");
-  add_cors_headers(response, context_.config.cors);
+  if (answer.status == 503) response.header("Retry-After", std::to_string(retry_after_s_));
+  std::string_view cors = publish_cors_origin(context_.config);
+  if (!cors.empty()) add_cors_headers(response, cors);
   exchange_.respond(response.finish(answer.body, keep_alive_), {}, keep_alive_);
 }
 

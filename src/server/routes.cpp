@@ -13,7 +13,7 @@ namespace {
 
 constexpr RouteRow kRoutes[] = {
     {"/sse", "GET, HEAD, OPTIONS", make_stream_handler},
-    {"/publish", "POST, OPTIONS", make_publish_handler},
+    {"/publish", "POST, OPTIONS", make_publish_handler, true},
     {"/stats", "GET, HEAD, OPTIONS", make_plain<answer_stats>},
     {"/metrics", "GET, HEAD, OPTIONS", make_plain<answer_metrics>},
     {"/health", "GET, HEAD, OPTIONS", make_plain<answer_health>},
@@ -36,6 +36,11 @@ class FixedAnswer final : public Handler {
   PlainAnswer answer_;
 };
 
+// A preflight's index names a row only when the path is that row's.
+bool path_matched(const RouteMatch& match, const Request& request) {
+  return match.index < kRouteCount && kRoutes[match.index].path == request.path;
+}
+
 }  // namespace
 
 const RouteRow* route_table(size_t& count) {
@@ -52,6 +57,9 @@ std::unique_ptr<Handler> make_handler(const Request& request, ServerContext& con
     case RouteMatch::Kind::kFallback:
       return make_plain<answer_static>(context, exchange);
     case RouteMatch::Kind::kPreflight:
+      if (path_matched(match, request) && kRoutes[match.index].own_preflight) {
+        return kRoutes[match.index].make(context, exchange);
+      }
       return std::make_unique<FixedAnswer>(exchange,
                                            answer_preflight(request, match.allow, context));
     case RouteMatch::Kind::kNotAllowed:

@@ -130,7 +130,7 @@ void Server::on_accept(UniqueFd fd, const sockaddr_storage& peer) {
 void Server::on_tick() {
   ++counters_.ticks;
   events_.append({NewEvent{"main", "", ticker_.next_data(broadcaster_.subscriber_count())}},
-                 nullptr);
+                 "", nullptr);
 }
 
 void Server::on_housekeeping() {

@@ -727,7 +727,7 @@ HttpResponse http_get(int port, const std::string& path) {
 }
 
 std::string publish_request(const std::string& json, const std::string& extra_headers) {
-  std::string request = "POST /publish HTTP/1.1\r\nHost: x\r\n";
+  std::string request = "POST /publish HTTP/1.1\r\nHost: localhost\r\n";
   if (lower(extra_headers).find("content-type:") == std::string::npos) {
     request += "Content-Type: application/json\r\n";
   }

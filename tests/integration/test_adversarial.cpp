@@ -203,7 +203,7 @@ TEST_CASE("slowloris connections are timed out while /health stays answered") {
       if (i % 3 == 0) slow.back()->send("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ");
       if (i % 3 == 1) {
         slow.back()->send(
-            "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
             "Content-Length: 100000\r\n\r\n{\"data\":\"");
       }
     }
@@ -659,7 +659,7 @@ TEST_CASE("request smuggling shapes are refused or framed one way only") {
   SseStream subscriber(port);
   REQUIRE(subscriber.head.status == 200);
   const std::string post =
-      "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+      "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n";
   const Shape shapes[] = {
       {"chunked in HTTP/1.0",
        "POST /publish HTTP/1.0\r\nContent-Type: application/json\r\n"

@@ -154,7 +154,7 @@ TEST_CASE("an unknown method gets 501 and the connection is closed") {
 TEST_CASE("a POST /publish with neither Content-Length nor chunked gets 411") {
   Watched watched;
   expect_status(watched,
-                "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n"
+                "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\r\n"
                 "{\"data\":1}",
                 411);
 }
@@ -163,7 +163,7 @@ TEST_CASE("a Content-Length above --max-body gets 413 without waiting for the bo
   Watched watched({"--max-body", "1024"});
   // Only the head is sent: the server must decide from the header alone.
   expect_status(watched,
-                "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 "Content-Length: 2048\r\n\r\n",
                 413);
 }
@@ -172,7 +172,7 @@ TEST_CASE("a chunked body that grows past --max-body gets 413") {
   Watched watched({"--max-body", "1024"});
   std::string chunk(600, ' ');
   std::string request =
-      "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
       "Transfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 3; ++i) request += "258\r\n" + chunk + "\r\n";  // 0x258 = 600
   request += "0\r\n\r\n";
@@ -211,7 +211,7 @@ TEST_CASE("a header section over 16 KiB gets 431") {
 TEST_CASE("an unknown transfer coding gets 501") {
   Watched watched;
   expect_status(watched,
-                "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 "Transfer-Encoding: gzip\r\n\r\n",
                 501);
 }
@@ -219,7 +219,7 @@ TEST_CASE("an unknown transfer coding gets 501") {
 TEST_CASE("Content-Length together with chunked gets 400 (request smuggling)") {
   Watched watched;
   expect_status(watched,
-                "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                 400);
 }
@@ -227,7 +227,7 @@ TEST_CASE("Content-Length together with chunked gets 400 (request smuggling)") {
 TEST_CASE("two differing Content-Length headers get 400") {
   Watched watched;
   expect_status(watched,
-                "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 "Content-Length: 10\r\nContent-Length: 11\r\n\r\n{\"data\":1} ",
                 400);
 }
@@ -235,10 +235,10 @@ TEST_CASE("two differing Content-Length headers get 400") {
 TEST_CASE("a malformed or absurd Content-Length or chunk size is refused with a close") {
   Watched watched;
   const char* requests[] = {
-      "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-      "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n",
-      "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-      "POST /publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n",
+      "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1x\r\n\r\n",
+      "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+      "POST /publish HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
   };
   for (const char* request : requests) {
     CAPTURE(request);
@@ -311,7 +311,7 @@ TEST_CASE("garbage on the wire never crashes the server or disturbs a subscriber
       "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n",  // body never comes; we leave
       "GET /sse?topic=" + std::string(5000, '%') + " HTTP/1.1\r\nHost: x\r\n\r\n",
       "GET /%00%ff%2f%2e HTTP/1.1\r\nHost: x\r\n\r\n",
-      "POST /publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "POST /publish HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
       "ffffffffffffffffffffff\r\n",
       "GET / HTTP/1.1\r\nHost: x\r\n" + std::string(3000, '\n'),
   };

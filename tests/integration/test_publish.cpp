@@ -169,7 +169,7 @@ TEST_CASE("a chunked publish body is accepted") {
   REQUIRE(stream.head.status == 200);
   HttpResponse response =
       http_raw(server.port(),
-               "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                "5\r\n{\"dat\r\n9\r\na\":\"hi\"}\r\n0\r\n\r\n");
   CHECK(response.status == 202);

@@ -66,7 +66,11 @@ class EventLog {
   // Gives every event an id (increasing, in the batch's order), keeps it
   // and queues it on the broadcaster. `done` (null: nobody is waiting, as
   // for the ticker) hears the outcome, possibly before this returns.
-  virtual void append(const std::vector<NewEvent>& events, AppendDone* done) = 0;
+  // A non-empty `idempotency_key` seen in the last kIdempotencyWindowMs
+  // answers that append's ids again and appends nothing (SPEC
+  // "Idempotency-Key": a client that lost the answer may retry safely).
+  virtual void append(const std::vector<NewEvent>& events, std::string_view idempotency_key,
+                      AppendDone* done) = 0;
   // `done` is going away: it must not be called any more.
   virtual void cancel(AppendDone* done) = 0;
 
@@ -80,6 +84,8 @@ class EventLog {
   virtual size_t retained() const = 0;   // events kept for replay (/stats)
   virtual uint64_t last_id() const = 0;  // the newest id assigned (/stats)
 };
+
+inline constexpr int64_t kIdempotencyWindowMs = 10 * 60 * 1000;
 
 // Reads an event id as a client sends it back (decimal, nothing else).
 bool parse_event_id(std::string_view text, uint64_t& id);

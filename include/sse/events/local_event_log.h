@@ -9,6 +9,11 @@
 // before the restart is recognised as "older than anything here": a gap.
 #pragma once
 
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 #include "sse/events/broadcaster.h"
 #include "sse/events/event_log.h"
 #include "sse/events/history.h"
@@ -23,7 +28,8 @@ class LocalEventLog final : public EventLog {
   LocalEventLog(const LocalEventLog&) = delete;
   LocalEventLog& operator=(const LocalEventLog&) = delete;
 
-  void append(const std::vector<NewEvent>& events, AppendDone* done) override;
+  void append(const std::vector<NewEvent>& events, std::string_view idempotency_key,
+              AppendDone* done) override;
   void cancel(AppendDone*) override {}  // append answers before it returns
 
   ResumePlan plan_resume(std::string_view last_event_id) const override;
@@ -33,10 +39,27 @@ class LocalEventLog final : public EventLog {
   size_t retained() const override { return history_.size(); }
   uint64_t last_id() const override { return next_id_ - 1; }
 
+  size_t idempotency_keys() const { return keys_.size(); }  // for tests
+
  private:
+  // Drops the keys older than the window, and the oldest beyond the bound.
+  void forget_old_keys(int64_t now_ms);
+
   Broadcaster& broadcaster_;
   History history_;
   uint64_t next_id_;
+
+  // Idempotency keys of the last 10 minutes and the ids they were given,
+  // oldest first in key_order_. Bounded by kMaxRememberedIds ids in all,
+  // so a flood of keys costs a fixed amount of memory: the oldest keys are
+  // then forgotten early (a retry of those would publish again).
+  struct Remembered {
+    std::vector<uint64_t> ids;
+    int64_t expires_ms;
+  };
+  std::unordered_map<std::string, Remembered> keys_;
+  std::deque<std::string> key_order_;
+  size_t remembered_ids_ = 0;
 };
 
 }  // namespace sse

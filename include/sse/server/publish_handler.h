@@ -32,9 +32,33 @@ struct PublishReply {
   std::string body;  // JSON: {"id": N}, {"ids": [...]}, or {"error": "..."}
 };
 
-// Authorization and Content-Type. status 0 means: go on, read the body.
+// Events in one batch at most: a request's cost stays bounded (parsing,
+// ids, fan-out queue entries).
+inline constexpr size_t kMaxBatchEvents = 1000;
+
+// Who may publish (SPEC "Who may publish"), then Content-Type. status 0
+// means: go on, read the body.
 PublishReply check_publish_head(const Request& request, const Config& config,
                                 bool peer_loopback);
+
+// Without --publish-token, publishing is for programs on this machine, not
+// for web pages it happens to display nor for whatever a proxy forwards:
+// refused are non-loopback peers, requests that name a proxy (Forwarded,
+// X-Forwarded-For), a Host that is not a loopback name or address (a DNS
+// rebinding page), an Origin other than the request's own (unless --cors
+// names exactly that origin) and Sec-Fetch-Site: cross-site. The reason,
+// or "" when the request may go on.
+std::string tokenless_refusal(const Request& request, const Config& config, bool peer_loopback);
+bool is_loopback_host(std::string_view host);
+bool origin_matches_host(std::string_view origin, std::string_view host);
+
+// Idempotency-Key (SPEC: 1-128 visible ASCII characters) into `key`;
+// empty when the request has none. A 400 for a malformed one.
+PublishReply read_idempotency_key(const Request& request, std::string& key);
+
+// The Access-Control-Allow-Origin of /publish answers and preflights; empty:
+// none (no page of another origin may publish).
+std::string_view publish_cors_origin(const Config& config);
 
 // Parses and validates a body; on success fills `events` (and `is_batch`:
 // the body was an array) and returns status 0, else the 400 naming the problem.
@@ -61,12 +85,15 @@ class PublishHandler final : public Handler, public AppendDone {
 
  private:
   void reply(const PublishReply& reply);
+  void answer_preflight(const Request& request);
 
   ServerContext& context_;
   Exchange& exchange_;
   bool keep_alive_ = true;
   bool is_batch_ = false;
   bool appending_ = false;  // the event log has not answered yet
+  int retry_after_s_ = 1;
+  std::string idempotency_key_;  // empty: none sent
 };
 
 std::unique_ptr<Handler> make_publish_handler(ServerContext& context, Exchange& exchange);

@@ -23,6 +23,9 @@ struct RouteRow {
   std::string_view path;
   const char* allow;  // e.g. "GET, HEAD, OPTIONS"
   HandlerFactory make;
+  // The handler answers OPTIONS (its CORS preflight) itself, instead of the
+  // generic preflight: /publish grants one only where the POST would pass.
+  bool own_preflight = false;
 };
 
 // The table, for tests and for the README's list of endpoints.

@@ -25,7 +25,7 @@ class FilledLog {
 
   // One more event on `topic`, delivered (so it is in the history).
   void add(const std::string& topic) {
-    log_.append({sse::NewEvent{topic, "", std::to_string(next_id_++)}}, nullptr);
+    log_.append({sse::NewEvent{topic, "", std::to_string(next_id_++)}}, "", nullptr);
     broadcaster_.deliver_pending(0);
   }
 

@@ -34,8 +34,8 @@ TEST_CASE("ids start at first_id and increase by one per appended event") {
   CHECK(log.last_id() == 999);
   CHECK_FALSE(broadcaster.has_pending());
   Recorder done;
-  log.append({{"main", "", "a"}, {"other", "e", "b"}}, &done);
-  log.append({{"main", "", "c"}}, &done);
+  log.append({{"main", "", "a"}, {"other", "e", "b"}}, "", &done);
+  log.append({{"main", "", "c"}}, "", &done);
   CHECK(done.calls == 2);  // answered before append() returned
   CHECK(done.last.ok);
   CHECK(done.last.ids == std::vector<uint64_t>{1002});
@@ -47,14 +47,14 @@ TEST_CASE("a batch's ids are its events' ids, in order") {
   sse::Broadcaster broadcaster;
   sse::LocalEventLog log(broadcaster, 8, 50);
   Recorder done;
-  log.append({{"a", "", "1"}, {"b", "", "2"}, {"a", "", "3"}}, &done);
+  log.append({{"a", "", "1"}, {"b", "", "2"}, {"a", "", "3"}}, "", &done);
   CHECK(done.last.ids == std::vector<uint64_t>{50, 51, 52});
 }
 
 TEST_CASE("events are retained only once delivered, never twice") {
   sse::Broadcaster broadcaster;
   sse::LocalEventLog log(broadcaster, 8, 1000);
-  log.append({{"main", "", "x"}}, nullptr);
+  log.append({{"main", "", "x"}}, "", nullptr);
   CHECK(log.retained() == 0);  // pending: a stream opened now gets it live
   broadcaster.deliver_pending(0);
   CHECK(log.retained() == 1);

@@ -108,6 +108,7 @@ TEST_CASE("/stats is uncached JSON with the server's counters") {
   Server::Answer stats = server.answer("GET /stats HTTP/1.1\r\nHost: h\r\n\r\n");
   CHECK(has(stats.head, "Content-Type: application/json\r\n"));
   CHECK(has(stats.head, "Cache-Control: no-store\r\n"));
+  CHECK_FALSE(has(stats.head, "Access-Control-Allow-Origin"));  // not for other sites' pages
   simdjson::dom::parser parser;
   uint64_t requests = 0;
   REQUIRE(parser.parse(stats.body)["requests"].get(requests) == simdjson::SUCCESS);
@@ -119,17 +120,19 @@ TEST_CASE("/metrics is Prometheus text") {
   Server::Answer metrics = server.answer("GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n");
   CHECK(has(metrics.head, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
   CHECK(has(metrics.head, "Cache-Control: no-store\r\n"));
+  CHECK_FALSE(has(metrics.head, "Access-Control-Allow-Origin"));
   CHECK(has(metrics.body, "sse_requests_total "));
 }
 
 TEST_CASE("the CORS preflight allows the methods, headers and origin") {
+  // (/publish answers its own preflight: test_publish_handler.cpp.)
   Server server;
   server.config.cors = "https://app.example";
   Server::Answer preflight =
-      server.answer("OPTIONS /publish HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\n\r\n");
+      server.answer("OPTIONS /sse HTTP/1.1\r\nHost: h\r\nOrigin: https://app.example\r\n\r\n");
   CHECK(preflight.head.rfind("HTTP/1.1 204 No Content\r\n", 0) == 0);
   CHECK(has(preflight.head, "Access-Control-Allow-Origin: https://app.example\r\n"));
-  CHECK(has(preflight.head, "Access-Control-Allow-Methods: POST, OPTIONS\r\n"));
+  CHECK(has(preflight.head, "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"));
   CHECK(has(preflight.head, "Access-Control-Allow-Headers: Authorization, Content-Type"));
   CHECK(has(preflight.head, "Access-Control-Max-Age: 86400\r\n"));
   CHECK(preflight.body.empty());

@@ -36,7 +36,7 @@ class Broadcaster {
   const sse::BroadcastCounters& counters() const { return server.broadcaster.counters(); }
   void publish(std::string topic, std::string event, std::string data) {
     server.events.append({NewEvent{std::move(topic), std::move(event), std::move(data)}},
-                         nullptr);
+                         "", nullptr);
   }
 
   test::ServerFixture server;
@@ -44,7 +44,7 @@ class Broadcaster {
 
 // POST /publish with `body`, through the handler as a connection drives it.
 PublishReply handle_publish(std::string_view body, Broadcaster& broadcaster) {
-  std::string head = "POST /publish HTTP/1.1\r\nHost: h\r\nContent-Length: " +
+  std::string head = "POST /publish HTTP/1.1\r\nHost: localhost:3000\r\nContent-Length: " +
                      std::to_string(body.size()) + "\r\n\r\n";
   sse::Request request;
   sse::RequestParser parser;
@@ -116,7 +116,7 @@ struct ParsedRequest {
 std::unique_ptr<ParsedRequest> post(const std::string& header_lines) {
   auto parsed = std::make_unique<ParsedRequest>();
   parsed->text =
-      "POST /publish HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n" + header_lines + "\r\n";
+      "POST /publish HTTP/1.1\r\nHost: localhost:3000\r\nContent-Length: 2\r\n" + header_lines + "\r\n";
   sse::RequestParser parser;
   sse::ParseResult result = parser.parse(parsed->text.data(), parsed->text.size(), parsed->request);
   REQUIRE(result.kind == sse::ParseResult::Kind::kComplete);
@@ -468,4 +468,194 @@ TEST_CASE("authorization is checked before the content type") {
   CHECK(head_status("Content-Type: text/plain\r\n", Config(), false) == 403);
   CHECK(head_status("Content-Type: text/plain\r\nAuthorization: Bearer t\r\n", with_token("t"),
                     false) == 415);
+}
+
+// ------------------------------------------------ the tokenless boundary
+
+TEST_CASE("without a token, a request that names a proxy is refused") {
+  const Config config;
+  CHECK(head_status("X-Forwarded-For: 203.0.113.9\r\n", config, true) == 403);
+  CHECK(head_status("Forwarded: for=203.0.113.9\r\n", config, true) == 403);
+  CHECK(head_status("X-Forwarded-For: 203.0.113.9\r\nAuthorization: Bearer t\r\n",
+                    with_token("t"), true) == 0);  // a token is enough, proxied or not
+}
+
+TEST_CASE("without a token, Host must be a loopback name or address") {
+  for (const char* host : {"localhost", "localhost:3000", "LOCALHOST", "app.localhost:8080",
+                           "127.0.0.1", "127.0.0.1:3000", "127.9.9.9:1", "[::1]", "[::1]:3000"}) {
+    INFO("Host " << std::string(host));
+    CHECK(sse::is_loopback_host(host));
+  }
+  for (const char* host : {"evil.example", "evil.example:3000", "128.0.0.1", "10.0.0.1:3000",
+                           "[::2]:3000", "[::1", "127.0.0.1.nip.io", "localhost.evil.example",
+                           "localhostx", "0.0.0.0:3000"}) {
+    INFO("Host " << std::string(host));
+    CHECK_FALSE(sse::is_loopback_host(host));
+  }
+  auto request = [](const std::string& host) {
+    auto parsed = std::make_unique<ParsedRequest>();
+    parsed->text = "POST /publish HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 2\r\n\r\n";
+    sse::RequestParser parser;
+    REQUIRE(parser.parse(parsed->text.data(), parsed->text.size(), parsed->request).kind ==
+            sse::ParseResult::Kind::kComplete);
+    return parsed;
+  };
+  CHECK(sse::check_publish_head(request("rebound.example:3000")->request, Config(), true).status ==
+        403);
+  CHECK(sse::check_publish_head(request("127.0.0.1:3000")->request, Config(), true).status == 0);
+}
+
+TEST_CASE("without a token, a page of another origin may not publish") {
+  const Config config;  // --cors *
+  CHECK(head_status("Origin: http://localhost:3000\r\n", config, true) == 0);  // same origin
+  CHECK(head_status("Origin: http://LOCALHOST:3000\r\n", config, true) == 0);
+  CHECK(head_status("Origin: http://localhost:4000\r\n", config, true) == 403);
+  CHECK(head_status("Origin: http://127.0.0.1:3000\r\n", config, true) == 403);
+  CHECK(head_status("Origin: https://evil.example\r\n", config, true) == 403);
+  CHECK(head_status("Origin: null\r\n", config, true) == 403);  // sandboxed, file:, data:
+  CHECK(head_status("Sec-Fetch-Site: cross-site\r\n", config, true) == 403);
+  CHECK(head_status("Sec-Fetch-Site: same-origin\r\n", config, true) == 0);
+  CHECK(head_status("Sec-Fetch-Site: none\r\n", config, true) == 0);  // typed by the user
+}
+
+TEST_CASE("--cors naming exactly one origin lets that origin publish, and only that one") {
+  Config config;
+  config.cors = "https://app.example";
+  CHECK(head_status("Origin: https://app.example\r\nSec-Fetch-Site: cross-site\r\n", config,
+                    true) == 0);
+  CHECK(head_status("Origin: https://app.example.evil\r\n", config, true) == 403);
+  CHECK(head_status("Origin: http://app.example\r\n", config, true) == 403);
+  CHECK(head_status("Origin: https://app.example\r\n", config, false) == 403);  // still loopback only
+}
+
+TEST_CASE("with a token, any origin may publish through CORS") {
+  CHECK(head_status("Authorization: Bearer t\r\nOrigin: https://evil.example\r\n"
+                    "Sec-Fetch-Site: cross-site\r\n",
+                    with_token("t"), true) == 0);
+}
+
+TEST_CASE("a default port may be spelled or not on either side of the Origin check") {
+  CHECK(sse::origin_matches_host("http://localhost", "localhost:80"));
+  CHECK(sse::origin_matches_host("http://localhost:80", "localhost"));
+  CHECK(sse::origin_matches_host("https://localhost", "localhost:443"));
+  CHECK_FALSE(sse::origin_matches_host("https://localhost", "localhost:80"));
+  CHECK_FALSE(sse::origin_matches_host("localhost", "localhost"));
+}
+
+TEST_CASE("the names gap, error and open are refused as event names") {
+  for (const char* name : {"gap", "error", "open"}) {
+    INFO("event " << std::string(name));
+    expect_rejected(std::string(R"({"event":")") + name + R"(","data":1})", "reserved");
+  }
+  expect_published(R"({"event":"gaps","data":1})");
+  expect_published(R"({"event":"Error","data":1})");
+}
+
+TEST_CASE("a batch of more than 1000 events is refused whole") {
+  std::string batch = "[";
+  for (size_t i = 0; i <= sse::kMaxBatchEvents; ++i) batch += (i ? ",{\"data\":1}" : "{\"data\":1}");
+  expect_rejected(batch + "]", "more than 1000 events");
+  batch = "[";
+  for (size_t i = 0; i < sse::kMaxBatchEvents; ++i) batch += (i ? ",{\"data\":1}" : "{\"data\":1}");
+  CHECK(expect_published(batch + "]").size() == sse::kMaxBatchEvents);
+}
+
+// ------------------------------------------------------- Idempotency-Key
+
+namespace {
+
+PublishReply publish_with_key(Broadcaster& broadcaster, std::string_view body,
+                              const std::string& key) {
+  std::string head = "POST /publish HTTP/1.1\r\nHost: localhost\r\nIdempotency-Key: " + key +
+                     "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  sse::Request request;
+  sse::RequestParser parser;
+  REQUIRE(parser.parse(head.data(), head.size(), request).kind ==
+          sse::ParseResult::Kind::kComplete);
+  test::RecordingExchange exchange;
+  sse::PublishHandler handler(broadcaster.server.context, exchange);
+  if (handler.on_head(request) == sse::Handler::Next::kReadBody) {
+    handler.on_body(std::string(body));
+  }
+  REQUIRE(exchange.responses == 1);
+  PublishReply reply;
+  reply.status = exchange.status();
+  reply.body = exchange.body();
+  return reply;
+}
+
+}  // namespace
+
+TEST_CASE("publishing again with the same Idempotency-Key answers the same ids, publishes nothing") {
+  Broadcaster broadcaster(1000);
+  PublishReply first = publish_with_key(broadcaster, R"([{"data":1},{"data":2}])", "order-42");
+  CHECK(first.status == 202);
+  CHECK(first.body == R"({"ids":[1000,1001]})");
+  PublishReply again = publish_with_key(broadcaster, R"([{"data":1},{"data":2}])", "order-42");
+  CHECK(again.status == 202);
+  CHECK(again.body == first.body);
+  CHECK(broadcaster.counters().events_published == 2);
+  PublishReply other = publish_with_key(broadcaster, R"({"data":3})", "order-43");
+  CHECK(other.body == R"({"id":1002})");
+}
+
+TEST_CASE("a malformed Idempotency-Key gets 400 and publishes nothing") {
+  Broadcaster broadcaster(1000);
+  for (const std::string& key : {std::string(129, 'k'), std::string("two words"),
+                                 std::string("caf\xc3\xa9")}) {
+    INFO("key " << key);
+    PublishReply reply = publish_with_key(broadcaster, R"({"data":1})", key);
+    CHECK(reply.status == 400);
+    error_of(reply);
+  }
+  CHECK(broadcaster.counters().events_published == 0);
+  CHECK(publish_with_key(broadcaster, R"({"data":1})", std::string(128, 'k')).status == 202);
+}
+
+// ------------------------------------------------------ OPTIONS /publish
+
+namespace {
+
+test::RecordingExchange preflight(Broadcaster& broadcaster, const std::string& header_lines,
+                                  bool loopback = true) {
+  std::string text = "OPTIONS /publish HTTP/1.1\r\nHost: localhost:3000\r\n" + header_lines +
+                     "Access-Control-Request-Method: POST\r\n\r\n";
+  sse::Request request;
+  sse::RequestParser parser;
+  REQUIRE(parser.parse(text.data(), text.size(), request).kind ==
+          sse::ParseResult::Kind::kComplete);
+  test::RecordingExchange exchange;
+  exchange.loopback = loopback;
+  sse::PublishHandler handler(broadcaster.server.context, exchange);
+  CHECK(handler.on_head(request) == sse::Handler::Next::kDone);
+  REQUIRE(exchange.responses == 1);
+  return exchange;
+}
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("OPTIONS /publish is granted only where the POST would be") {
+  Broadcaster broadcaster(1);
+  test::RecordingExchange other = preflight(broadcaster, "Origin: https://evil.example\r\n");
+  CHECK(other.status() == 403);
+  CHECK_FALSE(has(other.answer, "Access-Control-Allow-Origin"));
+  CHECK(preflight(broadcaster, "Origin: http://localhost:3000\r\n").status() == 204);
+  CHECK(preflight(broadcaster, "", false).status() == 403);  // not a loopback peer
+
+  broadcaster.server.config.cors = "https://app.example";
+  test::RecordingExchange named = preflight(broadcaster, "Origin: https://app.example\r\n");
+  CHECK(named.status() == 204);
+  CHECK(has(named.answer, "\r\nAccess-Control-Allow-Origin: https://app.example\r\n"));
+  CHECK(has(named.answer, "\r\nAccess-Control-Allow-Methods: POST, OPTIONS\r\n"));
+  CHECK(has(named.answer, "Idempotency-Key"));
+
+  broadcaster.server.config.cors = "*";
+  broadcaster.server.config.publish_token = "t";
+  test::RecordingExchange token = preflight(broadcaster, "Origin: https://evil.example\r\n");
+  CHECK(token.status() == 204);  // the POST still needs the token
+  CHECK(has(token.answer, "\r\nAccess-Control-Allow-Origin: *\r\n"));
 }

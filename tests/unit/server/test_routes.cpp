@@ -28,7 +28,7 @@ struct Made {
 std::unique_ptr<Made> make(test::ServerFixture& server, test::RecordingExchange& exchange,
                            const std::string& method, const std::string& path) {
   auto made = std::make_unique<Made>();
-  made->text = method + " " + path + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  made->text = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
   sse::RequestParser parser;
   REQUIRE(parser.parse(made->text.data(), made->text.size(), made->request).kind ==
           sse::ParseResult::Kind::kComplete);
