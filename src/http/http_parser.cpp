@@ -2,10 +2,10 @@
 // semantics) and RFC 9112 (HTTP/1.1 message syntax).
 #include "sse/http/http_parser.h"
 
-#include "sse/http/ascii.h"
-
 #include <charconv>
 #include <cstring>
+
+#include "sse/http/ascii.h"
 
 namespace sse {
 
@@ -28,7 +28,15 @@ Method classify(std::string_view name) {
   return Method::kUnknown;  // 501
 }
 
-// Cuts `s` at the first `c`: returns the part before, leaves the rest in `s`.
+// The first byte of a request line is the first byte of a method, a token
+// (RFC 9112 §3); CR and LF start the empty lines a client may send before
+// it (§2.2). Anything else — 0x16, the first byte of a TLS handshake, or
+// any binary — cannot become a request, so there is no reason to wait for
+// a line end (which may never come) or the header timeout.
+bool can_begin_request_line(char c) {
+  return c == '\r' || c == '\n' || is_tchar(static_cast<unsigned char>(c));
+}
+
 // request-line = method SP request-target SP HTTP-version (RFC 9112 §3).
 ParseResult parse_request_line(std::string_view line, Request& request) {
   std::string_view rest = line;
@@ -157,6 +165,9 @@ ParseResult parse_headers(std::string_view block, Request& request) {
 
 ParseResult RequestParser::parse(const char* data, size_t length, Request& request) {
   while (scanned_ < length) {
+    if (headers_start_ == 0 && !can_begin_request_line(data[line_start_])) {
+      return error(400, "not an HTTP request");
+    }
     const void* found = std::memchr(data + scanned_, '\n', length - scanned_);
     if (found == nullptr) {
       scanned_ = length;
@@ -176,6 +187,11 @@ ParseResult RequestParser::parse(const char* data, size_t length, Request& reque
         if (request_start_ > kMaxRequestLine) return error(400, "too many empty lines");
         continue;
       }
+      // Checked as soon as it ends, so that a client speaking another
+      // protocol hears so now, not when its headers would have ended.
+      ParseResult checked =
+          parse_request_line(std::string_view(data + line_start_, line_length), request);
+      if (checked.kind == ParseResult::Kind::kError) return checked;
       headers_start_ = scanned_;
       line_start_ = scanned_;
       continue;
@@ -183,7 +199,10 @@ ParseResult RequestParser::parse(const char* data, size_t length, Request& reque
 
     if (scanned_ - headers_start_ > kMaxHeaderBytes) return error(431, "headers over 16 KiB");
     if (line_length == 0) {
-      // End of the head: parse it whole, now that it is all here.
+      // End of the head: parse it whole, now that it is all here. The
+      // request line is read a second time: the views taken when it ended
+      // may point into a buffer that has grown (and moved) since, and the
+      // parser keeps no pointers between calls.
       request = Request();
       std::string_view line(data + request_start_, headers_start_ - 1 - request_start_);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

@@ -1,9 +1,46 @@
 // http_response.cpp — see http_response.h.
 #include "sse/http/http_response.h"
 
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 namespace sse {
+
+namespace {
+
+// The Date value for now. It changes once a second, while a busy server
+// sends thousands of responses a second: the text is made again only when
+// the second has changed (one time() call per response, a vDSO call that
+// does not enter the kernel). One thread, so a plain static is the cache.
+std::string_view date_now() {
+  static int64_t cached_second = -1;
+  static std::string cached;
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  if (now != cached_second) {
+    cached = http_date(now);
+    cached_second = now;
+  }
+  return cached;
+}
+
+}  // namespace
+
+std::string http_date(int64_t seconds) {
+  static const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  time_t t = static_cast<time_t>(seconds);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  // Names in English whatever the locale, so no strftime (RFC 9110 §5.6.7
+  // spells them out).
+  char text[64];
+  std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
+                utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
+                utc.tm_sec);
+  return text;
+}
 
 const char* status_text(int status) {
   switch (status) {
@@ -38,6 +75,8 @@ ResponseBuilder::ResponseBuilder(int status) : status_(status) {
   text_ += ' ';
   text_ += status_text(status);
   text_ += "\r\n";
+  // RFC 9110 §6.6.1: an origin server with a clock must send Date.
+  header("Date", date_now());
 }
 
 ResponseBuilder& ResponseBuilder::header(std::string_view name, std::string_view value) {

@@ -20,6 +20,8 @@ bool Signals::open() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGQUIT);
+  sigaddset(&mask, SIGHUP);
   // Blocked signals stay pending until the signalfd reads them.
   if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return false;
   fd_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
@@ -29,7 +31,11 @@ bool Signals::open() {
 void Signals::on_events(uint32_t) noexcept {
   signalfd_siginfo info;
   while (::read(fd_.get(), &info, sizeof info) == sizeof info) {
-    on_signal_(static_cast<int>(info.ssi_signo));
+    int signo = static_cast<int>(info.ssi_signo);
+    // Read and dropped: blocking SIGHUP is what keeps it from killing us,
+    // and there is no access log yet for it to reopen (see signals.h).
+    if (signo == SIGHUP) continue;
+    on_signal_(signo);
   }
 }
 

@@ -5,8 +5,12 @@
 // remembers how far it has scanned, so each byte is looked at once however
 // the input is split; it enforces the size limits on the bytes as they
 // arrive (414 before a long request line ever ends, 431 for the header
-// section), and when the blank line that ends the head arrives it parses the
-// head in one pass into a Request of string_views pointing into the buffer.
+// section). Garbage is refused as soon as it can be recognised: a first
+// byte that cannot begin a method (0x16, the first byte of a TLS
+// ClientHello, or binary) is a 400 the moment it arrives, and the request
+// line is checked as soon as its line ends, not when the head is complete.
+// When the blank line that ends the head arrives it parses the head in one
+// pass into a Request of string_views pointing into the buffer.
 // It never allocates. The views are valid until the buffer changes.
 //
 // Contract (picohttpparser's): parse() returns complete (with the number of

@@ -2,9 +2,13 @@
 //
 // Handlers describe a response (status, headers, body); this file turns it
 // into one Frame of bytes ready for the connection's OutQueue. Pure
-// functions over strings: no fds, no connection state.
+// functions over strings: no fds, no connection state. The one outside
+// input is the wall clock, for the Date header every response carries
+// (RFC 9110 §6.6.1); its text is made at most once a second and shared by
+// every response of that second.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,8 +18,13 @@ namespace sse {
 
 const char* status_text(int status);
 
+// The IMF-fixdate (RFC 9110 §5.6.7) of `seconds` since the Unix epoch:
+// "Sun, 06 Nov 1994 08:49:37 GMT", always 29 bytes, always GMT.
+std::string http_date(int64_t seconds);
+
 class ResponseBuilder {
  public:
+  // The status line, then Date (the current second) as the first header.
   explicit ResponseBuilder(int status);
   ResponseBuilder& header(std::string_view name, std::string_view value);
 

@@ -1,9 +1,16 @@
-// signals.h — SIGINT/SIGTERM as an fd, and SIGPIPE switched off.
+// signals.h — SIGINT/SIGTERM/SIGQUIT as an fd, SIGHUP held, SIGPIPE off.
 //
 // The signals are blocked and read from a signalfd in the loop, so a
 // shutdown request is just another event: no async-signal-safety rules, no
-// flag polled by the loop. SIGPIPE is ignored for the whole process, so a
-// write to a vanished peer is an EPIPE return value, never a dead server.
+// flag polled by the loop. SIGINT, SIGTERM and SIGQUIT are handed to the
+// callback (the server shuts down gracefully on each; SIGQUIT's default
+// action, a core dump, is not what an operator stopping the server wants).
+// SIGHUP is blocked and read too, but not reported: its default action
+// would kill the server, and the conventional meaning, "reopen your log
+// files", has nothing to act on until there is an access log. When there
+// is one, SIGHUP goes to the callback and the server reopens it.
+// SIGPIPE is ignored for the whole process, so a write to a vanished peer
+// is an EPIPE return value, never a dead server.
 #pragma once
 
 #include <functional>
@@ -20,7 +27,8 @@ class Signals final : public EventHandler {
   Signals(const Signals&) = delete;
   Signals& operator=(const Signals&) = delete;
 
-  // Blocks SIGINT and SIGTERM, ignores SIGPIPE, registers the signalfd.
+  // Blocks SIGINT, SIGTERM, SIGQUIT and SIGHUP, ignores SIGPIPE, registers
+  // the signalfd.
   bool open();
   void on_events(uint32_t events) noexcept override;
 

@@ -1,5 +1,6 @@
-// test_http_body.cpp — BodyReader (src/http_body.cpp): Content-Length and
-// chunked bodies (RFC 9112 §6, §7.1).
+// test_http_body.cpp — BodyReader (src/http/http_body.cpp): Content-Length and
+// chunked bodies (RFC 9112 §6, §7.1), and the strict chunked framing that
+// keeps a body from being read as two requests (request smuggling).
 //
 // Every input is read whole, split in two at every byte boundary, and one
 // byte at a time, the way Connection::process_input feeds the reader: it
@@ -183,9 +184,10 @@ TEST_CASE("trailer fields after the last chunk are skipped") {
   expect_body(chunked(), body + kNextRequest, "hello", body.size());
 }
 
-TEST_CASE("chunked framing with bare LF line ends is accepted") {
-  const std::string body = "5\nhello\n0\n\n";
-  expect_body(chunked(), body, "hello", body.size());
+TEST_CASE("chunked framing with bare LF line ends gets 400") {
+  // RFC 9112 §7.1: chunked framing lines end in CRLF. (The head may use a
+  // bare LF, §2.2; a body may not: see "bare LF" below.)
+  expect_body_error(chunked(), "5\nhello\n0\n\n", 400);
 }
 
 TEST_CASE("an empty chunked body is just the last chunk") {
@@ -332,4 +334,125 @@ TEST_CASE("chunk framing over the payload plus 16 KiB gets 400") {
                     400);
   expect_body_error(chunked(),
                     "0\r\nX-Trailer: " + std::string(sse::kMaxHeaderBytes, 't') + "\r\n\r\n", 400);
+}
+
+// ---------------------------------------------- strict framing (smuggling)
+
+TEST_CASE("a bare LF anywhere in chunked framing gets 400") {
+  // Each line of the framing, in turn, ended by LF alone.
+  for (const std::string& input : std::vector<std::string>{
+           "5\nhello\r\n0\r\n\r\n",          // chunk size line
+           "5;a\nhello\r\n0\r\n\r\n",        // after an extension name
+           "5;a=b\nhello\r\n0\r\n\r\n",      // after a token value
+           "5;a=\"b\"\nhello\r\n0\r\n\r\n",  // after a quoted value
+           "5\r\nhello\n0\r\n\r\n",          // after chunk data
+           "5\r\nhello\r\n0\n\r\n",          // the last chunk
+           "5\r\nhello\r\n0\r\nX: y\n\r\n",  // a trailer line
+           "5\r\nhello\r\n0\r\n\n",          // the final empty line
+           "5\r\nhello\r\n0\r\nX: y\r\n\n",  // the final empty line after a trailer
+       }) {
+    INFO("body: " << input);
+    expect_body_error(chunked(), input, 400);
+  }
+}
+
+TEST_CASE("the bare-LF smuggling body gets 400 instead of ending early") {
+  // A reader that takes "\n" as a line end sees chunk "Z", the last chunk,
+  // a trailer "4e", the end of the body, and a second request behind it; a
+  // reader that waits for CRLF sees one chunk extension running on. Only a
+  // 400 leaves the two no request to disagree about.
+  const std::string body = "1;x\nZ\r\n0\r\n4e\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n";
+  expect_body_error(chunked(), body, 400);
+}
+
+TEST_CASE("chunk extensions of every shape RFC 9112 allows are accepted and ignored") {
+  for (const std::string& size_line : std::vector<std::string>{
+           "5;a", "5 ;a", "5\t; a", "5;a=b", "5;a = b", "5;a=\"q s\"", "5;a=\"\"",
+           "5;a=\"with \\\" quote\"", "5;a;b=1;c=\"\"", "5\t;\ta\t=\t\"x\"", "5;a=\"caf\xc3\xa9\"",
+           "5;!#$%&'*+-.^_`|~09AZaz=!#$%&'*+-.^_`|~09AZaz", "5;a=\"tab\tand \\\\ pair\"",
+           "5 ; a ; b = c"}) {
+    INFO("size line: " << size_line);
+    const std::string body = size_line + "\r\nhello\r\n0;last\r\n\r\n";
+    expect_body(chunked(), body, "hello", body.size());
+  }
+}
+
+TEST_CASE("a malformed chunk extension gets 400") {
+  for (const std::string& size_line : std::vector<std::string>{
+           "5;",               // no name
+           "5; ",              // no name, only space
+           "5;=v",             // a value without a name
+           "5;a=",             // a name with "=" and no value
+           "5;a= ",            // likewise, with space
+           "5;a=\"open",       // an unterminated quoted string
+           "5;a=\"x\"y",       // text after the closing quote
+           "5;a b",            // two names without ";"
+           "5 ",               // whitespace before the CRLF
+           "5;a ",             // likewise, after a name
+           "5;a=b ",           // likewise, after a value
+           "5;a=\"x\" ",       // likewise, after a quoted value
+           "5;a=b c",          // two values
+           "5;a=b=c",          // "=" inside a token value
+           "5;a(b",            // not a token
+           "5;a=(b)",          // not a token value
+           "5;a=\"\x01\"",     // control byte in a quoted value
+           "5;a=\"\x7f\"",     // DEL in a quoted value
+           "5;a=\x7f",         // DEL as a value
+           "5;a\x7f",          // DEL in a name
+           "5;a=\"x\\\x01\"",  // control byte after a backslash
+           "5x",               // text after the size
+           "5 x",              // text after the size and a space
+           "5,a",              // not an extension
+       }) {
+    INFO("size line: " << size_line);
+    expect_body_error(chunked(), size_line + "\r\nhello\r\n0\r\n\r\n", 400);
+  }
+  // CR and LF inside a quoted value: never a line end, always refused.
+  expect_body_error(chunked(), "5;a=\"x\ry\"\r\nhello\r\n0\r\n\r\n", 400);
+  expect_body_error(chunked(), "5;a=\"x\ny\"\r\nhello\r\n0\r\n\r\n", 400);
+  expect_body_error(chunked(), "5;a=\"x\\\ny\"\r\nhello\r\n0\r\n\r\n", 400);
+  expect_body_error(chunked(), std::string("5;a=\"x") + '\0' + "y\"\r\nhello\r\n0\r\n\r\n", 400);
+}
+
+TEST_CASE("well-formed trailer fields are ignored, whatever their name") {
+  const std::string long_name(200, 'n');
+  for (const std::string& trailer : std::vector<std::string>{
+           "X-Checksum: abc", "X:", "X: ", "X:\tv\t", "X-Name: caf\xc3\xa9", long_name + ": v",
+           "Content-Length-Extra: 1", "Hostname: x", "X: a \"quoted\" \\ value"}) {
+    INFO("trailer: " << trailer);
+    const std::string body = "5\r\nhello\r\n0\r\n" + trailer + "\r\n\r\n";
+    expect_body(chunked(), body + kNextRequest, "hello", body.size());
+  }
+}
+
+TEST_CASE("a malformed trailer field gets 400") {
+  for (const std::string& trailer : std::vector<std::string>{
+           ": v",         // no name
+           "No colon",    // no colon
+           "X : v",       // space before the colon (RFC 9112 §5.1)
+           " X: v",       // obs-fold
+           "\tX: v",      // obs-fold
+           "X(: v",       // not a token
+           "X: a\x01z",   // control byte
+           "X: a\x7fz",   // DEL
+           "X: a\rz",     // a CR inside the value
+           "X: a\nY: z",  // a bare LF inside, as a line end
+       }) {
+    INFO("trailer: " << trailer);
+    expect_body_error(chunked(), "5\r\nhello\r\n0\r\n" + trailer + "\r\n\r\n", 400);
+  }
+  expect_body_error(chunked(), std::string("0\r\nX: a") + '\0' + "z\r\n\r\n", 400);
+}
+
+TEST_CASE("a trailer named like a framing or routing field changes nothing: it is ignored") {
+  // Trailers are never merged into the request (RFC 9110 §6.5.1 forbids
+  // merging these), so the body ends at the last chunk as framed, and the
+  // request behind it is left for the parser.
+  for (const std::string& trailer : std::vector<std::string>{
+           "Content-Length: 5", "transfer-encoding: chunked", "HOST: evil.example",
+           "Authorization: Bearer x", "Trailer: X", "Connection: close"}) {
+    INFO("trailer: " << trailer);
+    const std::string body = "5\r\nhello\r\n0\r\nX-Fine: 1\r\n" + trailer + "\r\n\r\n";
+    expect_body(chunked(), body + kNextRequest, "hello", body.size());
+  }
 }

@@ -1,4 +1,4 @@
-// test_http_parser.cpp — RequestParser (src/http_parser.cpp).
+// test_http_parser.cpp — RequestParser (src/http/http_parser.cpp).
 //
 // Every input is parsed three ways and must give the same answer each time:
 // whole; split in two at every byte boundary; and one byte at a time. The
@@ -435,6 +435,43 @@ TEST_CASE("a malformed request line gets 400") {
   for (const char* line : lines) {
     expect_error(std::string(line) + "\r\nHost: h\r\n\r\n", 400);
   }
+}
+
+TEST_CASE("a first byte that cannot begin a method gets 400 the moment it arrives") {
+  // A method is a token (RFC 9112 §3), so nothing else can begin a request
+  // line: no need to wait for a line end that may never come.
+  const std::string firsts("\x16\x00\x01\x7f\x80\xff \t({:", 11);
+  for (char first : firsts) {
+    INFO("first byte: " << static_cast<int>(static_cast<unsigned char>(first)));
+    expect_error(std::string(1, first), 400);
+    expect_error(std::string(1, first) + "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+  }
+}
+
+TEST_CASE("the start of a TLS ClientHello gets 400 at once, even after empty lines") {
+  // A TLS record header (handshake 0x16, version 3.1, length) and the start
+  // of a ClientHello: what a browser sends to https:// on our plain port.
+  const std::string hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+  expect_error(hello, 400);
+  expect_error("\r\n\r\n" + hello, 400);
+  expect_error("\n" + hello, 400);
+}
+
+TEST_CASE("a malformed request line gets its error as soon as its line ends") {
+  // No header has arrived yet, and the head is far from complete.
+  for (const char* line : {"GET /", "GET  / HTTP/1.1", "G(T / HTTP/1.1", "GET / http/1.1",
+                           "GET abc HTTP/1.1", "GET /a\x01z HTTP/1.1", "GET * HTTP/1.1"}) {
+    expect_error(std::string(line) + "\r\n", 400);
+    expect_error(std::string(line) + "\n", 400);
+  }
+  expect_error("GET / HTTP/2.0\r\n", 505);
+  // Its verdict comes before the header section's limits are reached.
+  expect_error("GET / HTTP/2.0\r\nX: " + std::string(sse::kMaxHeaderBytes, 'v'), 505);
+}
+
+TEST_CASE("a well-formed request line alone is incomplete") {
+  CHECK(parse_every_way("GET / HTTP/1.1\r\n").kind == ParseResult::Kind::kIncomplete);
+  CHECK(parse_every_way("\r\nPOST /publish HTTP/1.0\n").kind == ParseResult::Kind::kIncomplete);
 }
 
 TEST_CASE("a malformed header name gets 400") {

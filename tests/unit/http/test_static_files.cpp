@@ -1,5 +1,5 @@
 // test_static_files.cpp — files under --www and nothing outside it
-// (src/static_files.cpp).
+// (src/http/static_files.cpp).
 //
 // A real directory tree, made fresh for each test with mkdtemp():
 //
