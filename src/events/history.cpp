@@ -5,51 +5,54 @@
 
 namespace sse {
 
-History::History(size_t capacity, uint64_t complete_after)
-    : ring_(capacity), complete_after_(complete_after) {}
+History::History(size_t max_events, uint64_t complete_after, size_t max_bytes)
+    : max_events_(max_events), max_bytes_(max_bytes), complete_after_(complete_after) {}
+
+void History::drop_oldest() {
+  complete_after_ = events_.front().id;
+  bytes_ -= events_.front().frame->size();
+  events_.pop_front();
+}
 
 void History::add(uint64_t id, std::string_view topic, FrameRef frame) {
-  if (ring_.empty()) {  // --history 0: only a client that saw the last event misses nothing
+  size_t size = frame->size();
+  if (max_events_ == 0 || size > max_bytes_) {
+    // --history 0, or one event bigger than the whole budget: it is not
+    // kept, so only a client that saw it misses nothing.
     complete_after_ = id;
     return;
   }
-  Entry* slot;
-  if (size_ < ring_.size()) {
-    slot = &ring_[(start_ + size_) % ring_.size()];
-    ++size_;
-  } else {
-    slot = &ring_[start_];  // overwrite the oldest
-    complete_after_ = slot->id;
-    start_ = (start_ + 1) % ring_.size();
+  while (!events_.empty() && (events_.size() >= max_events_ || bytes_ + size > max_bytes_)) {
+    drop_oldest();
   }
-  slot->id = id;
-  slot->topic.assign(topic.data(), topic.size());
-  slot->frame = std::move(frame);
+  events_.push_back(Entry{id, std::string(topic), std::move(frame)});
+  bytes_ += size;
 }
 
-uint64_t History::oldest_id() const { return empty() ? 0 : at(0).id; }
-uint64_t History::newest_id() const { return empty() ? 0 : at(size_ - 1).id; }
+uint64_t History::oldest_id() const { return empty() ? 0 : events_.front().id; }
+uint64_t History::newest_id() const { return empty() ? 0 : events_.back().id; }
 
-std::vector<FrameRef> History::after(uint64_t after_id,
-                                     const std::vector<std::string>& topics) const {
-  // Binary search over ring positions for the first id > after_id.
-  size_t low = 0, high = size_;
-  while (low < high) {
-    size_t mid = (low + high) / 2;
-    if (at(mid).id <= after_id) {
-      low = mid + 1;
-    } else {
-      high = mid;
+History::Replay History::replay(uint64_t after_id, const std::vector<std::string>& topics,
+                                size_t max_bytes) const {
+  // Binary search for the first id > after_id.
+  auto first = std::partition_point(events_.begin(), events_.end(),
+                                    [&](const Entry& entry) { return entry.id <= after_id; });
+  // Newest first, so that a bound keeps the most recent events; reversed
+  // at the end.
+  Replay replay;
+  size_t bytes = 0;
+  for (auto it = events_.end(); it != first;) {
+    --it;
+    if (std::find(topics.begin(), topics.end(), it->topic) == topics.end()) continue;
+    if (bytes + it->frame->size() > max_bytes) {
+      replay.skipped_through = it->id;
+      break;
     }
+    bytes += it->frame->size();
+    replay.frames.push_back(it->frame);
   }
-  std::vector<FrameRef> frames;
-  for (size_t i = low; i < size_; ++i) {
-    const Entry& entry = at(i);
-    if (std::find(topics.begin(), topics.end(), entry.topic) != topics.end()) {
-      frames.push_back(entry.frame);
-    }
-  }
-  return frames;
+  std::reverse(replay.frames.begin(), replay.frames.end());
+  return replay;
 }
 
 }  // namespace sse

@@ -6,8 +6,10 @@
 namespace sse {
 
 LocalEventLog::LocalEventLog(Broadcaster& broadcaster, size_t history_capacity,
-                             uint64_t first_id)
-    : broadcaster_(broadcaster), history_(history_capacity, first_id - 1), next_id_(first_id) {
+                             uint64_t first_id, size_t history_bytes)
+    : broadcaster_(broadcaster),
+      history_(history_capacity, first_id - 1, history_bytes),
+      next_id_(first_id) {
   broadcaster_.attach_history(&history_);
 }
 
@@ -66,6 +68,7 @@ ResumePlan LocalEventLog::plan_resume(std::string_view last_event_id) const {
   uint64_t id = 0;
   if (!parse_event_id(last_event_id, id) || id > last_id()) {
     plan.gap = true;  // not an id we could have sent, or one from the future
+    plan.gap_id = last_id();
     return plan;
   }
   plan.replay = true;
@@ -73,12 +76,13 @@ ResumePlan LocalEventLog::plan_resume(std::string_view last_event_id) const {
   // Complete exactly when nothing after `id` has left the history; events
   // not yet delivered are still pending and reach the new stream live.
   plan.gap = id < history_.complete_after();
+  plan.gap_id = history_.complete_after();
   return plan;
 }
 
-std::vector<FrameRef> LocalEventLog::replay(uint64_t after_id,
-                                            const std::vector<std::string>& topics) const {
-  return history_.after(after_id, topics);
+Replay LocalEventLog::replay(uint64_t after_id, const std::vector<std::string>& topics,
+                             size_t max_bytes) const {
+  return history_.replay(after_id, topics, max_bytes);
 }
 
 }  // namespace sse

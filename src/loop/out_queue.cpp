@@ -67,9 +67,17 @@ void OutQueue::consume(size_t bytes) {
     bytes -= left;
     entry.frame = FrameRef();  // drop our reference now, not at the next reset
     ++head_;
+    ++frames_written_;
   }
   if (head_ == entries_.size()) {
-    entries_.clear();  // keeps capacity: the next event needs no allocation
+    // Drained. A small vector keeps its capacity, so the next event needs no
+    // allocation; one that a large backlog grew gives its memory back, or
+    // every connection that once fell behind would keep its peak forever.
+    if (entries_.capacity() > kKeptEntries) {
+      std::vector<Entry>().swap(entries_);
+    } else {
+      entries_.clear();
+    }
     head_ = 0;
   } else if (head_ >= 64 && head_ * 2 >= entries_.size()) {
     // A subscriber that is always a little behind never drains; without this

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "sse/base/clock.h"
 #include "sse/base/log.h"
 #include "sse/http/http_response.h"
@@ -30,6 +32,11 @@ constexpr int64_t kLingerMs = 2000;
 // Reads per wake-up for a connection whose input we discard: bounded, so a
 // client that sends without pause cannot keep the loop to itself.
 constexpr int kMaxDiscardReads = 16;
+// Pipelined requests answered per connection per loop pass, for the same
+// reason: 500 requests in one read must not hold everyone else.
+constexpr int kMaxRequestsPerPass = 32;
+// How long a connection over --max-clients may take to send its request.
+constexpr int64_t kOverCapacityMs = 2000;
 
 }  // namespace
 
@@ -50,17 +57,15 @@ bool Connection::start() {
   return context_.reactor.add(fd_.get(), interest_, this);
 }
 
-bool Connection::start_rejected(FrameRef response) {
+bool Connection::start_rejected() {
   ++context_.counters.connections_rejected;
-  // A deadline like any request's: an answer that does not go out in one
-  // write gets --header-timeout-ms, not the next housekeeping sweep.
+  over_capacity_ = true;
+  // The request is read (its answer depends on it) under a short deadline:
+  // connections over the limit must not linger.
   begin_request(mono_ms());
+  deadline_ms_ = std::min(deadline_ms_, mono_ms() + kOverCapacityMs);
   interest_ = EPOLLIN | EPOLLRDHUP;
-  if (!context_.reactor.add(fd_.get(), interest_, this)) return false;
-  out_.push(std::move(response));
-  close_after_write_ = true;
-  write_out();
-  return true;
+  return context_.reactor.add(fd_.get(), interest_, this);
 }
 
 void Connection::begin_request(int64_t now_ms) {
@@ -97,6 +102,7 @@ void Connection::on_reading(uint32_t events) {
 
 void Connection::serve() {
   bool held_back;
+  yielded_ = false;
   do {
     held_back = process_input();
     if (state_ == State::kClosed) return;
@@ -108,7 +114,11 @@ void Connection::serve() {
     if (state_ == State::kClosed) return;
     // Requests held back by the pipelining limit go on as soon as writing
     // made room for their answers.
-  } while (held_back && out_.backlog_bytes() <= kMaxPipelinedBacklog);
+  } while (held_back && !yielded_ && out_.backlog_bytes() <= kMaxPipelinedBacklog);
+}
+
+void Connection::resume() noexcept {
+  if (is_reading()) serve();
 }
 
 void Connection::on_waiting(uint32_t events) {
@@ -172,8 +182,16 @@ bool Connection::discard_input() {
 }
 
 bool Connection::process_input() {
+  int answered = 0;
   while (!close_after_write_ && is_reading()) {
     if (out_.backlog_bytes() > kMaxPipelinedBacklog) return !in_.empty();
+    if (answered == kMaxRequestsPerPass && !in_.empty()) {
+      // Enough for one pass: let the other connections have the loop. The
+      // server calls resume() in the next pass (its ready list).
+      yielded_ = true;
+      context_.ready.push_back(this);
+      return true;
+    }
     if (state_ == State::kReadingBody) {
       ParseResult result =
           body_reader_.feed(in_.data(), in_.size(), body_wanted_ ? &body_ : nullptr);
@@ -197,6 +215,7 @@ bool Connection::process_input() {
       return false;
     }
     ++context_.counters.requests;
+    ++answered;
     // `request` points into in_: consume the head only after the handler saw it.
     bool has_body = on_head(request);
     in_.erase(0, result.consumed);
@@ -229,7 +248,8 @@ bool Connection::on_head(const Request& request) {
   body_.clear();
   // Replaces the previous request's handler: it has answered and is not on
   // the stack (we are called from on_events, not from a handler).
-  handler_ = make_handler(request, context_, *this);
+  handler_ = over_capacity_ ? make_over_capacity_handler(request, context_, *this)
+                            : make_handler(request, context_, *this);
   body_wanted_ = handler_->on_head(request) == Handler::Next::kReadBody;
   if (state_ == State::kStreaming || state_ == State::kClosed || close_after_write_) return false;
   bool has_body = request.framing != BodyFraming::kNone &&
@@ -298,6 +318,13 @@ void Connection::write_out() {
     close("write failed (peer gone)");
     return;
   }
+  // Since when the queue has been waiting without any byte going out (the
+  // clock is read only then: a subscriber that keeps up never pays for it).
+  if (out_.empty()) {
+    stalled_since_ms_ = 0;
+  } else if (written > 0 || stalled_since_ms_ == 0) {
+    stalled_since_ms_ = mono_ms();
+  }
   if (written > 0 && is_reading()) {
     // A client that is reading its answers is not idle: the deadline counts
     // from the last progress, so a long download is not cut off.
@@ -321,8 +348,11 @@ void Connection::write_out() {
 void Connection::update_interest() {
   uint32_t wanted = 0;
   // Waiting for a handler's answer, or too much unsent: read nothing more.
+  // (Yielded too: what is already buffered comes first, so in_ never grows
+  // past what one read brings.)
   bool paused = state_ == State::kWaiting ||
-                (is_reading() && (close_after_write_ || out_.backlog_bytes() > kMaxPipelinedBacklog));
+                (is_reading() && (close_after_write_ || yielded_ ||
+                                  out_.backlog_bytes() > kMaxPipelinedBacklog));
   if (!peer_closed_ && !paused) wanted |= EPOLLIN | EPOLLRDHUP;
   if (!out_.empty()) wanted |= EPOLLOUT;
   if (wanted != interest_) {
@@ -331,7 +361,21 @@ void Connection::update_interest() {
   }
 }
 
+int64_t Connection::stall_limit_ms() const {
+  // Long enough that a heartbeat or two can be absorbed by a client that is
+  // merely slow, short enough that one that never reads does not pin its
+  // queued frames (shared, but kept alive by its queue) for long.
+  return std::max(2 * context_.config.heartbeat_ms, context_.config.header_timeout_ms);
+}
+
 void Connection::check_timeouts(int64_t now_ms) noexcept {
+  if (state_ == State::kStreaming) {
+    if (stalled_since_ms_ != 0 && now_ms - stalled_since_ms_ >= stall_limit_ms()) {
+      ++context_.counters.slow_consumers_dropped;
+      close("stream made no write progress: the client stopped reading");
+    }
+    return;
+  }
   if (now_ms < deadline_ms_) return;
   switch (state_) {
     case State::kReadingHead:
@@ -341,6 +385,20 @@ void Connection::check_timeouts(int64_t now_ms) noexcept {
         // whole --header-timeout-ms, or it could hold this connection forever.
         close("client stopped reading responses");
         return;
+      }
+      if (!peer_closed_) {
+        // After a long loop pass the request may be waiting in the kernel,
+        // complete: read it before calling the client idle or slow. One read
+        // per sweep, and no new deadline for a request already under way,
+        // so a slowloris client gains nothing.
+        bool was_idle = state_ == State::kReadingHead && in_.empty();
+        size_t before = in_.size();
+        if (!read_input()) peer_closed_ = true;
+        if (in_.size() != before || peer_closed_) {
+          if (was_idle) deadline_ms_ = now_ms + context_.config.header_timeout_ms;
+          serve();
+          if (!is_reading() || now_ms < deadline_ms_) return;
+        }
       }
       if (state_ == State::kReadingHead && in_.empty()) {
         close("idle keep-alive timeout");  // nothing started: no 408 owed
@@ -352,8 +410,8 @@ void Connection::check_timeouts(int64_t now_ms) noexcept {
     case State::kClosing:
       close("lingering close timed out");
       return;
-    case State::kWaiting:    // the handler's own deadline answers (a 503 at worst)
-    case State::kStreaming:  // streams end with the peer or the slow-consumer rule
+    case State::kWaiting:  // the handler's own deadline answers (a 503 at worst)
+    case State::kStreaming:
     case State::kClosed:
       return;
   }

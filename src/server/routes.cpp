@@ -2,7 +2,9 @@
 // README ("Endpoints"); keep the two in step.
 #include "sse/server/routes.h"
 
+#include "sse/http/http_response.h"
 #include "sse/http/router.h"
+#include "sse/server/config.h"
 #include "sse/server/plain_routes.h"
 #include "sse/server/publish_handler.h"
 #include "sse/server/stream_handler.h"
@@ -24,16 +26,18 @@ constexpr size_t kRouteCount = sizeof kRoutes / sizeof kRoutes[0];
 // the request: their answer is computed here and handed over as it is.
 class FixedAnswer final : public Handler {
  public:
-  FixedAnswer(Exchange& exchange, PlainAnswer answer)
-      : exchange_(exchange), answer_(std::move(answer)) {}
+  FixedAnswer(Exchange& exchange, PlainAnswer answer, bool keep_alive = true)
+      : exchange_(exchange), answer_(std::move(answer)), keep_alive_(keep_alive) {}
   Next on_head(const Request& request) override {
-    exchange_.respond(std::move(answer_.head), std::move(answer_.body), request.keep_alive);
+    exchange_.respond(std::move(answer_.head), std::move(answer_.body),
+                      keep_alive_ && request.keep_alive);
     return Next::kDone;
   }
 
  private:
   Exchange& exchange_;
   PlainAnswer answer_;
+  bool keep_alive_;
 };
 
 // A preflight's index names a row only when the path is that row's.
@@ -42,6 +46,18 @@ bool path_matched(const RouteMatch& match, const Request& request) {
 }
 
 }  // namespace
+
+std::unique_ptr<Handler> make_over_capacity_handler(const Request& request,
+                                                    ServerContext& context, Exchange& exchange) {
+  PlainAnswer answer;
+  if (request.method == Method::kGet && request.path == "/sse") {
+    answer.head = stream_full_answer(context.config);
+  } else {
+    answer.head = error_response(503, "too many connections", false,
+                                 request.method == Method::kHead);
+  }
+  return std::make_unique<FixedAnswer>(exchange, std::move(answer), /*keep_alive=*/false);
+}
 
 const RouteRow* route_table(size_t& count) {
   count = kRouteCount;

@@ -48,8 +48,8 @@ Server::Server(const Config& config)
     : config_(config),
       // Ids start at the clock in microseconds: higher than any id of an
       // earlier run, and below 2^53 (exact in JavaScript) until the year 2255.
-      events_(broadcaster_, config.history, static_cast<uint64_t>(real_us())),
-      context_{config_, reactor_, broadcaster_, events_, files_, counters_, closed_},
+      events_(broadcaster_, config.history, static_cast<uint64_t>(real_us()), config.history_bytes),
+      context_{config_, reactor_, broadcaster_, events_, files_, counters_, closed_, ready_},
       listener_(reactor_,
                 [this](UniqueFd fd, const sockaddr_storage& peer) {
                   on_accept(std::move(fd), peer);
@@ -94,7 +94,8 @@ bool Server::open(std::string& error) {
 
 int Server::run() {
   while (running_) {
-    reactor_.poll(-1);
+    reactor_.poll(ready_.empty() ? -1 : 0);
+    resume_ready();
     broadcaster_.deliver_pending(mono_ms());
     reap_closed();
   }
@@ -116,9 +117,7 @@ void Server::on_accept(UniqueFd fd, const sockaddr_storage& peer) {
   ::setsockopt(fd_number, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto connection = std::make_unique<Connection>(context_, std::move(fd), peer);
   bool full = counters_.connections_open > config_.max_clients;
-  bool started =
-      full ? connection->start_rejected(error_response(503, "too many connections", false, false))
-           : connection->start();
+  bool started = full ? connection->start_rejected() : connection->start();
   if (!started) return;  // destroyed here: it never reached the reactor
   if (connections_.size() <= static_cast<size_t>(fd_number)) {
     connections_.resize(static_cast<size_t>(fd_number) + 1);
@@ -145,7 +144,23 @@ void Server::on_housekeeping() {
   broadcaster_.send_heartbeats(now, config_.heartbeat_ms);
 }
 
+void Server::resume_ready() {
+  // Swapped first: a connection that yields again goes on the next list.
+  // Connections closed this pass are still alive (reaped after), and say so.
+  resuming_.swap(ready_);
+  for (Connection* connection : resuming_) {
+    if (!connection->is_closed()) connection->resume();
+  }
+  resuming_.clear();
+}
+
 void Server::reap_closed() {
+  // No pointer to a connection about to be destroyed may stay on ready_.
+  if (!ready_.empty() && !closed_.empty()) {
+    ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
+                                [](Connection* c) { return c->is_closed(); }),
+                 ready_.end());
+  }
   for (Connection* connection : closed_) {
     connections_[static_cast<size_t>(connection->fd())].reset();
   }

@@ -92,21 +92,24 @@ std::string stream_head(std::string_view cors_origin, bool keep_alive) {
 }
 
 StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
-                         const EventLog& events, std::string_view cors_origin,
-                         int64_t retry_ms) {
+                         const EventLog& events, std::string_view cors_origin, int64_t retry_ms,
+                         size_t max_replay_bytes) {
   StreamStart start;
   start.head = stream_head(cors_origin, true);
   start.opening = encode_stream_open(retry_ms);
   if (!request.resume) return start;
-  if (plan.gap) {
+  Replay replay;
+  if (plan.replay) replay = events.replay(plan.replay_after, request.topics, max_replay_bytes);
+  bool gap = plan.gap || replay.skipped_through != 0;
+  if (gap) {
+    // The notice's id is where the stream goes on from: after what the
+    // replay bound left out, or after what the log no longer has.
+    uint64_t gap_id = std::max(plan.gap_id, replay.skipped_through);
     start.frames.push_back(
-        encode_event(kNoId, "gap", gap_data(request.last_event_id, plan.oldest_id)));
+        encode_event(gap_id, "gap", gap_data(request.last_event_id, plan.oldest_id)));
   }
-  if (plan.replay) {
-    for (FrameRef& frame : events.replay(plan.replay_after, request.topics)) {
-      start.frames.push_back(std::move(frame));
-    }
-  }
+  start.gap = gap;
+  for (FrameRef& frame : replay.frames) start.frames.push_back(std::move(frame));
   return start;
 }
 
@@ -115,6 +118,14 @@ int64_t jittered_retry(int64_t retry_ms) {
   int64_t spread = retry_ms / 10;
   return spread > 0 ? retry_ms + static_cast<int64_t>(random() % static_cast<uint64_t>(spread + 1))
                     : retry_ms;
+}
+
+FrameRef stream_full_answer(const Config& config) {
+  // At least 5 s: clients of a full server should not come back at once.
+  int64_t retry = jittered_retry(std::max<int64_t>(config.retry_ms, 5000));
+  std::string answer = stream_head(config.cors, false) + encode_stream_open(retry);
+  answer += encode_comment("server full: try again later")->view();
+  return FrameRef::copy_of(answer);
 }
 
 std::unique_ptr<Handler> make_stream_handler(ServerContext& context, Exchange& exchange) {
@@ -152,15 +163,17 @@ Handler::Next StreamHandler::on_head(const Request& request) {
   if (stream.resume) {
     plan = context_.events.plan_resume(stream.last_event_id);
     ++context_.counters.replays;
-    if (plan.gap) ++context_.counters.gaps;
   }
   StreamStart start =
-      start_stream(stream, plan, context_.events, config.cors, jittered_retry(config.retry_ms));
+      start_stream(stream, plan, context_.events, config.cors, jittered_retry(config.retry_ms),
+                   std::min(kMaxReplayBytes, config.history_bytes));
   exchange_.begin_stream();
+  if (start.gap) ++context_.counters.gaps;
   OutQueue& out = out_queue();
   out.push(FrameRef::copy_of(start.head + start.opening));
   for (FrameRef& frame : start.frames) out.push(std::move(frame));
   start_end_ = out.bytes_written() + out.backlog_bytes();
+  start_end_frames_ = out.frames_written() + out.frame_count();
   ++context_.counters.streams_opened;
   context_.broadcaster.subscribe(*this, stream.topics, mono_ms());
   if (!log_quiet()) {
@@ -172,16 +185,22 @@ Handler::Next StreamHandler::on_head(const Request& request) {
 void StreamHandler::on_close() { context_.broadcaster.unsubscribe(*this); }
 
 size_t StreamHandler::start_unsent() const {
-  uint64_t written = out_queue().bytes_written();
-  return written >= start_end_ ? 0 : static_cast<size_t>(start_end_ - written);
+  const OutQueue& out = out_queue();
+  uint64_t bytes = out.bytes_written();
+  uint64_t frames = out.frames_written();
+  size_t unsent_bytes = bytes >= start_end_ ? 0 : static_cast<size_t>(start_end_ - bytes);
+  size_t unsent_frames =
+      frames >= start_end_frames_ ? 0 : static_cast<size_t>(start_end_frames_ - frames);
+  return unsent_bytes + unsent_frames * OutQueue::kEntryBytes;
 }
 
 void StreamHandler::flush_frames() noexcept {
   if (!exchange_.is_open()) return;
   exchange_.flush();
   if (!exchange_.is_open()) return;  // the write failed: the peer is gone
-  // The slow-consumer rule: only what was queued after the start counts.
-  if (out_queue().backlog_bytes() > context_.config.max_backlog + start_unsent()) {
+  // The slow-consumer rule: only what was queued after the start counts;
+  // queue entries count as well as bytes.
+  if (out_queue().cost_bytes() > context_.config.max_backlog + start_unsent()) {
     ++context_.counters.slow_consumers_dropped;
     exchange_.close("slow consumer: backlog over --max-backlog");
   }

@@ -22,7 +22,7 @@ namespace {
 const std::vector<std::string> kNoTicks = {"--tick-ms", "0"};
 
 const std::string kChunkedPublish =
-    "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
     "Transfer-Encoding: chunked\r\n\r\n";
 
 // Sends `raw` on `client` and reads one response; what follows it (and

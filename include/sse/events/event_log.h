@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sse/events/history.h"
 #include "sse/loop/frame.h"
 
 namespace sse {
@@ -54,10 +55,25 @@ class AppendDone {
 // What a stream that resumes from `last_event_id` is sent before live events.
 struct ResumePlan {
   bool gap = false;         // send "event: gap" first: something was missed
+  // The gap notice's own id: where the stream goes on from, so that a
+  // browser reconnecting after the notice (Last-Event-ID: gap_id) is not
+  // told of the same gap again. The newest id no longer retained when the
+  // client is too far behind; the newest id assigned when its id is
+  // unknown or from the future (live events only follow).
+  uint64_t gap_id = 0;
   bool replay = false;      // replay retained events with id > replay_after
   uint64_t replay_after = 0;
   uint64_t oldest_id = 0;   // for the gap notice: the oldest id still available
 };
+
+// What a replay sends: the frames, and whether its bound left some out.
+using Replay = History::Replay;
+
+// A replay is at most this many bytes of frames (or --history-bytes, if
+// smaller): beyond it the oldest events are left out and the stream starts
+// with a gap notice instead. It bounds what one resuming client can make us
+// queue, and how much old history a client that never reads can pin.
+inline constexpr size_t kMaxReplayBytes = 16u << 20;
 
 class EventLog {
  public:
@@ -77,9 +93,10 @@ class EventLog {
   // Whether the events after `last_event_id` (as the client sent it) can
   // be replayed completely, and from where.
   virtual ResumePlan plan_resume(std::string_view last_event_id) const = 0;
-  // The retained frames with id > after_id on one of `topics`, oldest first.
-  virtual std::vector<FrameRef> replay(uint64_t after_id,
-                                       const std::vector<std::string>& topics) const = 0;
+  // The retained frames with id > after_id on one of `topics`, oldest first,
+  // at most `max_bytes` of them (the newest that fit).
+  virtual Replay replay(uint64_t after_id, const std::vector<std::string>& topics,
+                        size_t max_bytes) const = 0;
 
   virtual size_t retained() const = 0;   // events kept for replay (/stats)
   virtual uint64_t last_id() const = 0;  // the newest id assigned (/stats)

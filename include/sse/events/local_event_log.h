@@ -10,6 +10,7 @@
 #pragma once
 
 #include <deque>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,8 +23,10 @@ namespace sse {
 
 class LocalEventLog final : public EventLog {
  public:
-  // Keeps the last `history_capacity` events; the first id is `first_id`.
-  LocalEventLog(Broadcaster& broadcaster, size_t history_capacity, uint64_t first_id);
+  // Keeps the last `history_capacity` events, at most `history_bytes` of
+  // them; the first id is `first_id`.
+  LocalEventLog(Broadcaster& broadcaster, size_t history_capacity, uint64_t first_id,
+                size_t history_bytes = std::numeric_limits<size_t>::max());
   ~LocalEventLog() override;
   LocalEventLog(const LocalEventLog&) = delete;
   LocalEventLog& operator=(const LocalEventLog&) = delete;
@@ -33,8 +36,8 @@ class LocalEventLog final : public EventLog {
   void cancel(AppendDone*) override {}  // append answers before it returns
 
   ResumePlan plan_resume(std::string_view last_event_id) const override;
-  std::vector<FrameRef> replay(uint64_t after_id,
-                               const std::vector<std::string>& topics) const override;
+  Replay replay(uint64_t after_id, const std::vector<std::string>& topics,
+                size_t max_bytes) const override;
 
   size_t retained() const override { return history_.size(); }
   uint64_t last_id() const override { return next_id_ - 1; }

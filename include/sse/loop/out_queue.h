@@ -6,7 +6,8 @@
 // hands as many as fit to the kernel, one frame with send(), several with
 // one gather write (sendmsg), and keeps the rest (and the offset into a
 // half-written frame) for the next EPOLLOUT.
-// backlog_bytes() is what the slow-consumer limit is measured against.
+// cost_bytes() (unsent bytes plus entries) is what the slow-consumer limit
+// is measured against.
 #pragma once
 
 #include <cstddef>
@@ -27,10 +28,16 @@ class OutQueue {
   void push(FrameRef frame);
   bool empty() const { return backlog_bytes_ == 0; }
   size_t backlog_bytes() const { return backlog_bytes_; }
+  // What the queue costs in memory beyond the shared frames: the unsent
+  // bytes plus its entries (a subscriber queued thousands of tiny frames
+  // holds more in entries than in bytes). What the slow-consumer limit is
+  // measured against.
+  size_t cost_bytes() const { return backlog_bytes_ + frame_count() * kEntryBytes; }
   size_t frame_count() const { return entries_.size() - head_; }  // for tests
   // Bytes handed to the kernel since the queue was made: with
   // backlog_bytes() it tells how much of what was pushed so far is sent.
   uint64_t bytes_written() const { return bytes_written_; }
+  uint64_t frames_written() const { return frames_written_; }  // fully written, ever
 
   // Writes queued bytes to `fd` until done or the kernel pushes back; adds
   // the number of bytes written to `written`.
@@ -44,6 +51,8 @@ class OutQueue {
     FrameRef frame;
     size_t offset;  // bytes of `frame` already written
   };
+  // Entries a drained queue keeps room for (1 KiB); beyond, it frees them.
+  static constexpr size_t kKeptEntries = 64;
   void consume(size_t bytes);
 
   // entries_[head_..] are pending; the vector is reset when it drains, so a
@@ -52,6 +61,10 @@ class OutQueue {
   size_t head_ = 0;
   size_t backlog_bytes_ = 0;
   uint64_t bytes_written_ = 0;
+  uint64_t frames_written_ = 0;
+
+ public:
+  static constexpr size_t kEntryBytes = sizeof(Entry);
 };
 
 }  // namespace sse

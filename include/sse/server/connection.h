@@ -56,10 +56,14 @@ class Connection final : public EventHandler, public Exchange {
 
   // Registers with the reactor. False if that failed (the caller drops it).
   bool start();
-  // Answers `response` (over --max-clients) and closes, instead of start().
-  bool start_rejected(FrameRef response);
+  // Instead of start(), over --max-clients: reads one request and answers
+  // it as a full server does (make_over_capacity_handler), then closes.
+  bool start_rejected();
 
   void on_events(uint32_t events) noexcept override;
+  // Goes on with requests already buffered (it stopped at the per-pass
+  // limit and put itself on the server's ready list).
+  void resume() noexcept;
   // Called by the server's housekeeping timer: header timeouts, lingering.
   void check_timeouts(int64_t now_ms) noexcept;
   bool is_closed() const { return state_ == State::kClosed; }
@@ -104,6 +108,7 @@ class Connection final : public EventHandler, public Exchange {
   void write_out();  // flushes out_, then closes, lingers or adjusts interest
   void update_interest();
   void begin_request(int64_t now_ms);
+  int64_t stall_limit_ms() const;
   // Unregisters from the reactor, tells the handler, frees the buffers and
   // marks the connection kClosed (the fd closes with the object).
   void release();
@@ -114,6 +119,11 @@ class Connection final : public EventHandler, public Exchange {
   bool peer_loopback_ = false;
   bool peer_closed_ = false;  // read() returned 0: answer what we have, then close
   bool close_after_write_ = false;
+  bool over_capacity_ = false;  // accepted over --max-clients: one answer, then close
+  bool yielded_ = false;        // stopped at kMaxRequestsPerPass with input left
+  // While streaming: since when the queue has waited with no byte written
+  // (0: it is empty or moving). A stream stalled this long is closed.
+  int64_t stalled_since_ms_ = 0;
   uint32_t interest_ = 0;  // events currently registered with epoll
   // While reading: --header-timeout-ms from the request's start or from the
   // last write that made progress (a slow download is not idle, even with

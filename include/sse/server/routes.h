@@ -34,4 +34,12 @@ const RouteRow* route_table(size_t& count);
 std::unique_ptr<Handler> make_handler(const Request& request, ServerContext& context,
                                       Exchange& exchange);
 
+// For a connection accepted over --max-clients (SPEC "Slow consumers and
+// limits"): GET /sse is answered 200 with a long jittered retry: and a
+// comment, then closed, because an EventSource treats any other status as
+// final and would never come back; everything else gets 503 with
+// Retry-After.
+std::unique_ptr<Handler> make_over_capacity_handler(const Request& request,
+                                                    ServerContext& context, Exchange& exchange);
+
 }  // namespace sse

@@ -11,6 +11,10 @@
 //      joined into one frame, go to its subscribers: one flush each,
 //      normally a single send();
 //   3. reap_closed(): destroy the connections closed during 1 and 2.
+//
+// A connection with more pipelined requests than one pass may answer puts
+// itself on ready_; the next pass then polls without sleeping and resumes
+// it after the reactor's events (resume_ready).
 #pragma once
 
 #include <memory>
@@ -48,6 +52,7 @@ class Server {
   void on_accept(UniqueFd fd, const sockaddr_storage& peer);
   void on_tick();
   void on_housekeeping();
+  void resume_ready();
   void reap_closed();
   void close_all();
 
@@ -58,6 +63,8 @@ class Server {
   StaticFiles files_;
   ServerCounters counters_;
   std::vector<Connection*> closed_;
+  std::vector<Connection*> ready_;
+  std::vector<Connection*> resuming_;
   ServerContext context_;
   std::vector<std::unique_ptr<Connection>> connections_;  // index: fd
   Listener listener_;

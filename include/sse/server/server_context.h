@@ -26,6 +26,7 @@ struct ServerContext {
   StaticFiles& files;
   ServerCounters& counters;
   std::vector<Connection*>& closed;  // destroyed by the server after each pass
+  std::vector<Connection*>& ready;   // resumed by the server in the next pass
 };
 
 }  // namespace sse

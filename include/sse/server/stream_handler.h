@@ -30,6 +30,7 @@
 #include "sse/events/event_log.h"
 #include "sse/http/http_parser.h"
 #include "sse/loop/frame.h"
+#include "sse/server/config.h"
 #include "sse/server/handler.h"
 #include "sse/server/server_context.h"
 
@@ -59,14 +60,22 @@ struct StreamStart {
   std::string head;     // the HTTP response head
   std::string opening;  // retry hint and opening comment
   std::vector<FrameRef> frames;  // gap notice and replayed events
+  bool gap = false;              // frames begin with a gap notice
 };
 
+// `max_replay_bytes` bounds the replay (kMaxReplayBytes in the server):
+// beyond it the oldest events are left out and a gap notice comes first.
 StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
-                         const EventLog& events, std::string_view cors_origin,
-                         int64_t retry_ms);
+                         const EventLog& events, std::string_view cors_origin, int64_t retry_ms,
+                         size_t max_replay_bytes = kMaxReplayBytes);
 
 // {"lastEventId":"<escaped, at most 64 bytes>","oldestId":"<id>"}
 std::string gap_data(std::string_view last_event_id, uint64_t oldest_id);
+
+// The whole answer to GET /sse when the server is full: the stream head, a
+// retry: of several seconds (jittered), a comment saying why; the
+// connection closes after it and the browser comes back by itself.
+FrameRef stream_full_answer(const Config& config);
 
 // Up to 10% more than `retry_ms`, so that the clients of a restarted
 // server do not all come back in the same millisecond.
@@ -82,13 +91,15 @@ class StreamHandler final : public Handler, public Subscriber {
   void flush_frames() noexcept override;
 
  private:
-  // Unsent bytes of the stream's start (the queue is FIFO: it goes first).
+  // What is still unsent of the stream's start, in the queue's cost terms
+  // (bytes plus entries; the queue is FIFO: the start goes first).
   size_t start_unsent() const;
 
   ServerContext& context_;
   Exchange& exchange_;
   // The queue's bytes_written() once the whole start will have been sent.
   uint64_t start_end_ = 0;
+  uint64_t start_end_frames_ = 0;  // and its frames_written()
 };
 
 std::unique_ptr<Handler> make_stream_handler(ServerContext& context, Exchange& exchange);

@@ -33,7 +33,7 @@ class FilledLog {
     return log_.plan_resume(last_event_id);
   }
   std::vector<sse::FrameRef> after(uint64_t id, const std::vector<std::string>& topics) const {
-    return log_.replay(id, topics);
+    return log_.replay(id, topics, sse::kMaxReplayBytes).frames;
   }
   const sse::LocalEventLog& log() const { return log_; }
 

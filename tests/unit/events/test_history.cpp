@@ -170,3 +170,27 @@ TEST_CASE("with --history 0, complete_after follows the newest event") {
   CHECK(history.complete_after() == 7);
   CHECK(history.empty());
 }
+
+TEST_CASE("the byte bound drops the oldest events first, and a too-big event is not kept") {
+  size_t one = frame_for(1000)->size();
+  History history(100, 999, 3 * one);
+  for (uint64_t id = 1000; id < 1005; ++id) history.add(id, "main", frame_for(id));
+  CHECK(history.size() == 3);
+  CHECK(history.bytes() == 3 * one);
+  CHECK(history.oldest_id() == 1002);
+  CHECK(history.complete_after() == 1001);
+  history.add(1005, "main", sse::encode_event(1005, "", std::string(4 * one, 'x')));
+  CHECK(history.newest_id() == 1004);  // not kept: bigger than the whole budget
+  CHECK(history.complete_after() == 1005);
+}
+
+TEST_CASE("a bounded replay keeps the newest matching events and names the newest left out") {
+  History history(100, 999);
+  for (uint64_t id = 1000; id < 1006; ++id) history.add(id, id % 2 ? "odd" : "even", frame_for(id));
+  size_t one = frame_for(1000)->size();
+  History::Replay replay = history.replay(999, {"even"}, 2 * one);
+  CHECK(texts(replay.frames) == std::vector<std::string>{"id: 1002\ndata: 1002\n\n",
+                                                         "id: 1004\ndata: 1004\n\n"});
+  CHECK(replay.skipped_through == 1000);
+  CHECK(history.replay(999, {"even"}).skipped_through == 0);
+}

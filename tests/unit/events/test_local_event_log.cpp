@@ -58,7 +58,7 @@ TEST_CASE("events are retained only once delivered, never twice") {
   CHECK(log.retained() == 0);  // pending: a stream opened now gets it live
   broadcaster.deliver_pending(0);
   CHECK(log.retained() == 1);
-  CHECK(log.replay(999, {"main"}).size() == 1);
+  CHECK(log.replay(999, {"main"}, sse::kMaxReplayBytes).frames.size() == 1);
 }
 
 // ------------------------------------------------------------- plan_resume

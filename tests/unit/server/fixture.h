@@ -79,7 +79,9 @@ struct ServerFixture {
   sse::StaticFiles files;
   sse::ServerCounters counters;
   std::vector<sse::Connection*> closed;
-  sse::ServerContext context{config, reactor, broadcaster, events, files, counters, closed};
+  std::vector<sse::Connection*> ready;
+  sse::ServerContext context{config,   reactor, broadcaster, events, files,
+                             counters, closed,  ready};
 };
 
 }  // namespace test

@@ -314,7 +314,7 @@ TEST_CASE("a resumed stream replays only its topics' events after the id, in ord
         std::vector<std::string>{event_text(1002), event_text(1004), event_text(1005)});
 }
 
-TEST_CASE("a gap notice comes first, without an id, then the retained events") {
+TEST_CASE("a gap notice comes first, with the id the stream goes on from, then the retained events") {
   FilledLog history(3, 1000, 6);  // retains 1003..1005
   StreamRequest request = stream_request("/sse", "Last-Event-ID: 1001\r\n");
   ResumePlan plan = history.plan_resume(request.last_event_id);
@@ -322,19 +322,19 @@ TEST_CASE("a gap notice comes first, without an id, then the retained events") {
   sse::StreamStart start = sse::start_stream(request, plan, history.log(), "*", 1000);
   REQUIRE(start.frames.size() == 4);
   CHECK(start.frames[0]->view() ==
-        "event: gap\ndata: {\"lastEventId\":\"1001\",\"oldestId\":\"1003\"}\n\n");
+        "id: 1002\nevent: gap\ndata: {\"lastEventId\":\"1001\",\"oldestId\":\"1003\"}\n\n");
   CHECK(frame_texts({start.frames[1], start.frames[2], start.frames[3]}) ==
         std::vector<std::string>{event_text(1003), event_text(1004), event_text(1005)});
 }
 
-TEST_CASE("a future id gets only the gap notice") {
+TEST_CASE("a future id gets only the gap notice, whose id is the newest assigned") {
   FilledLog history(3, 1000, 6);
   StreamRequest request = stream_request("/sse?lastEventId=2000");
   ResumePlan plan = history.plan_resume(request.last_event_id);
   sse::StreamStart start = sse::start_stream(request, plan, history.log(), "*", 1000);
   REQUIRE(start.frames.size() == 1);
   CHECK(start.frames[0]->view() ==
-        "event: gap\ndata: {\"lastEventId\":\"2000\",\"oldestId\":\"1003\"}\n\n");
+        "id: 1005\nevent: gap\ndata: {\"lastEventId\":\"2000\",\"oldestId\":\"1003\"}\n\n");
 }
 
 TEST_CASE("replayed frames are the history's own, not copies") {
@@ -346,4 +346,30 @@ TEST_CASE("replayed frames are the history's own, not copies") {
   std::vector<FrameRef> retained = history.after(0, {"main"});
   CHECK(start.frames[0].get() == retained[0].get());
   CHECK(start.frames[1].get() == retained[1].get());
+}
+
+TEST_CASE("resuming from a gap notice's id is complete: no second gap") {
+  FilledLog history(3, 1000, 6);  // retains 1003..1005
+  for (const char* sent : {"1001", "2000"}) {
+    INFO("Last-Event-ID " << std::string(sent));
+    StreamRequest first = stream_request("/sse", std::string("Last-Event-ID: ") + sent + "\r\n");
+    ResumePlan plan = history.plan_resume(first.last_event_id);
+    REQUIRE(plan.gap);
+    ResumePlan again = history.plan_resume(std::to_string(plan.gap_id));
+    CHECK_FALSE(again.gap);
+  }
+}
+
+TEST_CASE("a replay over its bound keeps the newest events and starts with a gap") {
+  FilledLog history(16, 1000, 10);  // 1000..1009, all retained
+  StreamRequest request = stream_request("/sse", "Last-Event-ID: 1001\r\n");
+  ResumePlan plan = history.plan_resume(request.last_event_id);
+  REQUIRE_FALSE(plan.gap);
+  size_t frame = event_text(1009).size();
+  sse::StreamStart start = sse::start_stream(request, plan, history.log(), "*", 1000, 3 * frame);
+  CHECK(start.gap);
+  REQUIRE(start.frames.size() == 4);
+  CHECK(start.frames[0]->view().rfind("id: 1006\nevent: gap\n", 0) == 0);
+  CHECK(frame_texts({start.frames[1], start.frames[2], start.frames[3]}) ==
+        std::vector<std::string>{event_text(1007), event_text(1008), event_text(1009)});
 }
