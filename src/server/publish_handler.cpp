@@ -303,6 +303,9 @@ Handler::Next PublishHandler::on_head(const Request& request) {
   if (refused.status == 0) refused = read_idempotency_key(request, idempotency_key_);
   if (refused.status != 0) {
     ++context_.counters.publish_requests;
+    // Refused before "100 Continue": the connection will close after this
+    // answer (connection.cpp says why), and the answer says so.
+    if (request.expect_continue) keep_alive_ = false;
     reply(refused);
     return Next::kDone;
   }

@@ -63,7 +63,7 @@ std::vector<Counter> counters_of(const StatsView& view) {
       {"replays", "streams resumed from Last-Event-ID", s.replays, false},
       {"gaps", "gap notices sent", s.gaps, false},
       {"publish_requests", "POST /publish requests", s.publish_requests, false},
-      {"publish_rejected", "POST /publish requests rejected", s.publish_rejected, false},
+      {"publish_rejected", "POST /publish requests and preflights refused", s.publish_rejected, false},
       {"history_size", "events retained for replay", view.history_size, true},
   };
 }
