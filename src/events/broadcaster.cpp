@@ -1,6 +1,7 @@
 // broadcaster.cpp — see broadcaster.h.
 #include "sse/events/broadcaster.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "sse/base/clock.h"
@@ -176,6 +177,29 @@ void Broadcaster::send_heartbeats(int64_t now_ms, int64_t idle_ms) {
     schedule_flush(*subscriber);
   }
   flush_scheduled();
+}
+
+const Broadcaster::TopTopics& Broadcaster::top_topics(int64_t now_ms) const {
+  if (top_topics_ms_ >= 0 && now_ms - top_topics_ms_ < 1000) return top_topics_;
+  top_topics_ms_ = now_ms;
+  // A bounded selection: names are copied for the winners only.
+  std::vector<std::pair<size_t, const std::string*>> best;
+  auto better = [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+  };
+  for (const auto& [name, topic] : topics_) {
+    if (topic.subscribers.empty()) continue;
+    best.emplace_back(topic.subscribers.size(), &name);
+    std::push_heap(best.begin(), best.end(), better);  // the worst kept on top
+    if (best.size() > kTopTopics) {
+      std::pop_heap(best.begin(), best.end(), better);
+      best.pop_back();
+    }
+  }
+  std::sort(best.begin(), best.end(), better);
+  top_topics_.clear();
+  for (const auto& [count, name] : best) top_topics_.emplace_back(*name, count);
+  return top_topics_;
 }
 
 size_t Broadcaster::topic_subscribers(std::string_view name) const {

@@ -13,23 +13,6 @@ namespace sse {
 
 namespace {
 
-constexpr size_t kTopTopics = 10;
-
-// Topics with the most subscribers, largest first.
-std::vector<std::pair<std::string, size_t>> top_topics(const Broadcaster& broadcaster) {
-  std::vector<std::pair<std::string, size_t>> top;
-  for (const auto& [name, topic] : broadcaster.topics()) {
-    if (!topic.subscribers.empty()) top.emplace_back(name, topic.subscribers.size());
-  }
-  size_t keep = std::min(top.size(), kTopTopics);
-  std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),
-                    [](const auto& a, const auto& b) {
-                      return a.second != b.second ? a.second > b.second : a.first < b.first;
-                    });
-  top.resize(keep);
-  return top;
-}
-
 struct Counter {
   const char* name;
   const char* help;
@@ -104,7 +87,7 @@ std::string stats_json(const StatsView& view) {
 
   json += ",\"topics\":{";
   bool first = true;
-  for (const auto& [name, count] : top_topics(view.broadcaster)) {
+  for (const auto& [name, count] : view.broadcaster.top_topics(view.now_mono_ms)) {
     // Topic names are [A-Za-z0-9_.:-]: nothing to escape.
     json += first ? "\"" : ",\"";
     json += name + "\":" + std::to_string(count);
@@ -158,7 +141,7 @@ std::string stats_prometheus(const StatsView& view) {
 
   text += "# HELP sse_topic_subscribers subscribers of the busiest topics\n"
           "# TYPE sse_topic_subscribers gauge\n";
-  for (const auto& [name, count] : top_topics(view.broadcaster)) {
+  for (const auto& [name, count] : view.broadcaster.top_topics(view.now_mono_ms)) {
     text += "sse_topic_subscribers{topic=\"" + name + "\"} " + std::to_string(count) + "\n";
   }
   return text;

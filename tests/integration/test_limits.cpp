@@ -100,10 +100,11 @@ TEST_CASE("a stream whose client stopped reading is closed once its queue makes 
 TEST_CASE("/health stays answered while another client pipelines hundreds of /stats") {
   ServerProcess server({"--tick-ms", "0"});
   std::vector<std::unique_ptr<SseStream>> streams;
-  // Many topics make each /stats dearer.
-  for (int i = 0; i < 200; ++i) {
-    streams.push_back(
-        std::make_unique<SseStream>(server.port(), "/sse?topic=t" + std::to_string(i)));
+  // Many topics make each /stats dearer: 300 streams of 32 topics each.
+  for (int i = 0; i < 300; ++i) {
+    std::string target = "/sse?topic=t" + std::to_string(i);
+    for (int t = 1; t < 32; ++t) target += "&topic=t" + std::to_string(i) + "." + std::to_string(t);
+    streams.push_back(std::make_unique<SseStream>(server.port(), target));
   }
   std::string requests;
   for (int i = 0; i < 500; ++i) requests += "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n";

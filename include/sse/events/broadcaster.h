@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sse/loop/frame.h"
@@ -117,6 +118,14 @@ class Broadcaster {
 
   size_t subscriber_count() const { return all_.size(); }
   size_t topic_subscribers(std::string_view topic) const;
+
+  // The kTopTopics topics with the most subscribers, largest first (ties
+  // by name), for /stats and /metrics. Walking every topic costs
+  // O(topics), so the answer is kept for up to a second (`now_ms`): a
+  // client asking /stats in a loop costs the same at 10 topics or 65,536.
+  static constexpr size_t kTopTopics = 10;
+  using TopTopics = std::vector<std::pair<std::string, size_t>>;
+  const TopTopics& top_topics(int64_t now_ms) const;
   const std::unordered_map<std::string, Topic>& topics() const { return topics_; }
   const BroadcastCounters& counters() const { return counters_; }
 
@@ -145,6 +154,8 @@ class Broadcaster {
   History* history_ = nullptr;
   FrameRef heartbeat_;
   BroadcastCounters counters_;
+  mutable TopTopics top_topics_;
+  mutable int64_t top_topics_ms_ = -1;  // when top_topics_ was taken; -1: never
 };
 
 }  // namespace sse
