@@ -202,6 +202,12 @@ const Broadcaster::TopTopics& Broadcaster::top_topics(int64_t now_ms) const {
   return top_topics_;
 }
 
+size_t Broadcaster::new_topics(const std::vector<std::string>& names) const {
+  size_t fresh = 0;
+  for (const std::string& name : names) fresh += topics_.count(name) == 0 ? 1 : 0;
+  return fresh;
+}
+
 size_t Broadcaster::topic_subscribers(std::string_view name) const {
   auto it = topics_.find(std::string(name));
   return it == topics_.end() ? 0 : it->second.subscribers.size();

@@ -47,6 +47,7 @@ std::vector<Counter> counters_of(const StatsView& view) {
       {"gaps", "gap notices sent", s.gaps, false},
       {"publish_requests", "POST /publish requests", s.publish_requests, false},
       {"publish_rejected", "POST /publish requests and preflights refused", s.publish_rejected, false},
+      {"topics_refused", "streams refused because --max-topics topics exist", s.topics_refused, false},
       {"history_size", "events retained for replay", view.history_size, true},
   };
 }

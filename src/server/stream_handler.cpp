@@ -120,11 +120,11 @@ int64_t jittered_retry(int64_t retry_ms) {
                     : retry_ms;
 }
 
-FrameRef stream_full_answer(const Config& config) {
+FrameRef stream_full_answer(const Config& config, std::string_view why) {
   // At least 5 s: clients of a full server should not come back at once.
   int64_t retry = jittered_retry(std::max<int64_t>(config.retry_ms, 5000));
   std::string answer = stream_head(config.cors, false) + encode_stream_open(retry);
-  answer += encode_comment("server full: try again later")->view();
+  answer += encode_comment(why)->view();
   return FrameRef::copy_of(answer);
 }
 
@@ -157,6 +157,16 @@ Handler::Next StreamHandler::on_head(const Request& request) {
   if (head_only) {
     // Same head, no body, no replay; the connection stays an ordinary one.
     exchange_.respond(FrameRef::copy_of(stream_head(config.cors, keep_alive)), {}, keep_alive);
+    return Next::kDone;
+  }
+  if (context_.broadcaster.topic_count() + context_.broadcaster.new_topics(stream.topics) >
+      config.max_topics) {
+    // --max-topics reached (subscribers create topics; this bounds the map
+    // and every walk over it). Answered like a full server: 200, a long
+    // retry:, close. A 503 would make an EventSource give up for good, and
+    // topics free up as subscribers leave.
+    ++context_.counters.topics_refused;
+    exchange_.respond(stream_full_answer(config, "too many topics: try again later"), {}, false);
     return Next::kDone;
   }
   ResumePlan plan;

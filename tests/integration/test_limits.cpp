@@ -133,3 +133,21 @@ TEST_CASE("an answer before 100 Continue closes the connection: the unsent body 
   CHECK(client.wait_closed(after_ms(5000)));
   CHECK(client.buffer().find("HTTP/1.1 200") == std::string::npos);
 }
+
+TEST_CASE("at --max-topics a stream wanting new topics is told to come back later, others go on") {
+  ServerProcess server({"--tick-ms", "0", "--max-topics", "3"});
+  SseStream first(server.port(), "/sse?topic=a&topic=b");
+  REQUIRE(first.head.status == 200);
+  SseStream third(server.port(), "/sse?topic=c");
+  REQUIRE(third.head.status == 200);
+  SseStream refused(server.port(), "/sse?topic=d");
+  CHECK(refused.head.status == 200);  // not a 503: an EventSource must come back
+  CHECK(refused.client.wait_closed(after_ms(5000)));
+  CHECK(refused.parser.retry_ms >= 5000);
+  SseStream existing(server.port(), "/sse?topic=a&topic=c");  // no new topic: fine
+  CHECK(existing.head.status == 200);
+  CHECK(json_number(stats(server.port()), "topics_refused") == 1);
+  unsigned long long id = published_ids(publish(server.port(), R"({"topic":"a","data":1})").body).at(0);
+  CHECK(existing.wait_for([&](const SseParser&) { return existing.max_id() >= id; },
+                          after_ms(5000)));
+}

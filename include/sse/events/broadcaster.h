@@ -117,6 +117,9 @@ class Broadcaster {
   void send_heartbeats(int64_t now_ms, int64_t idle_ms);
 
   size_t subscriber_count() const { return all_.size(); }
+  size_t topic_count() const { return topics_.size(); }
+  // How many of `names` are not topics yet (what subscribing would add).
+  size_t new_topics(const std::vector<std::string>& names) const;
   size_t topic_subscribers(std::string_view topic) const;
 
   // The kTopTopics topics with the most subscribers, largest first (ties

@@ -31,6 +31,7 @@ struct ServerCounters {
   uint64_t gaps = 0;     // gap notices sent
   uint64_t publish_requests = 0;
   uint64_t publish_rejected = 0;
+  uint64_t topics_refused = 0;  // streams refused at --max-topics
 };
 
 struct StatsView {

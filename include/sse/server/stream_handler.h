@@ -75,7 +75,8 @@ std::string gap_data(std::string_view last_event_id, uint64_t oldest_id);
 // The whole answer to GET /sse when the server is full: the stream head, a
 // retry: of several seconds (jittered), a comment saying why; the
 // connection closes after it and the browser comes back by itself.
-FrameRef stream_full_answer(const Config& config);
+FrameRef stream_full_answer(const Config& config,
+                            std::string_view why = "server full: try again later");
 
 // Up to 10% more than `retry_ms`, so that the clients of a restarted
 // server do not all come back in the same millisecond.
