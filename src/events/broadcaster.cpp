@@ -125,11 +125,28 @@ void Broadcaster::queue_in_id_order(Subscriber& subscriber) {
     subscriber.out_->push(only->pass_frame);
     return;
   }
-  for (const PendingEvent& event : pending_) {
-    for (const Subscriber::Membership& membership : subscriber.memberships_) {
-      if (membership.topic == event.topic) subscriber.out_->push(event.frame);
+  // Several of its topics got events: one frame of exactly those topics'
+  // events in id order, built once per distinct set of topics and shared by
+  // every subscriber with that set. So a batch costs such a subscriber one
+  // queue entry, not one per event.
+  std::vector<Topic*> key;
+  for (const Subscriber::Membership& membership : subscriber.memberships_) {
+    if (membership.topic->pending_events > 0) key.push_back(membership.topic);
+  }
+  std::sort(key.begin(), key.end());
+  FrameRef& joined = joined_frames_[key];
+  if (!joined) {
+    size_t bytes = 0;
+    for (Topic* topic : key) bytes += topic->pass_frame->size();
+    joined = FrameRef::allocate(bytes);
+    size_t offset = 0;
+    for (const PendingEvent& event : pending_) {
+      if (!std::binary_search(key.begin(), key.end(), event.topic)) continue;
+      std::memcpy(joined.writable() + offset, event.frame->data(), event.frame->size());
+      offset += event.frame->size();
     }
   }
+  subscriber.out_->push(joined);
 }
 
 void Broadcaster::deliver_pending(int64_t now_ms) {
@@ -150,6 +167,7 @@ void Broadcaster::deliver_pending(int64_t now_ms) {
   }
   for (Subscriber* subscriber : multi_topic_) queue_in_id_order(*subscriber);
   multi_topic_.clear();
+  joined_frames_.clear();
   flush_scheduled();
 
   int64_t done_ns = mono_ns();

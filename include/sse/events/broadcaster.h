@@ -11,8 +11,8 @@
 //   3. flushes each subscriber touched once,
 // so whatever was published in one pass reaches a socket in one write of
 // one contiguous buffer. A subscriber of several topics that got events in
-// the same pass instead gets each event's own frame, in id order, so its
-// ids still increase. Then each event's frame is handed to the History
+// the same pass instead gets one frame joining those topics' events in id
+// order (built once per distinct set of topics), so its ids still increase. Then each event's frame is handed to the History
 // (when one is attached) for replay to clients that reconnect.
 //
 // Subscribers are known only as "something with an output queue"
@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -153,6 +154,9 @@ class Broadcaster {
   std::vector<PendingEvent> pending_;
   std::vector<Topic*> pass_topics_;      // topics with pending events
   std::vector<Subscriber*> multi_topic_;  // subscribers queue_in_id_order serves
+  // This pass's frames for subscribers of several topics with events, by
+  // the (sorted) set of those topics.
+  std::map<std::vector<Topic*>, FrameRef> joined_frames_;
   std::vector<Subscriber*> to_flush_;
   History* history_ = nullptr;
   FrameRef heartbeat_;
