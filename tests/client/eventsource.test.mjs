@@ -98,3 +98,56 @@ test('after a server restart the client reconnects and resumes by Last-Event-ID'
     await server.stop();
   }
 });
+
+test('over --max-clients an EventSource is told to retry later, and comes back by itself', async () => {
+  const net = await import('node:net');
+  // Two slots, both taken by raw connections; later fetch() keeps one of
+  // its own open (keep-alive), which leaves one for the EventSource.
+  const server = await startServer(['--port', '0', '--tick-ms', '0', '--max-clients', '2']);
+  const holders = [];
+  let source = null;
+  try {
+    for (let i = 0; i < 2; i++) {
+      const holder = net.connect(server.port, '127.0.0.1');
+      holders.push(holder);
+      await new Promise((resolve) => holder.once('connect', resolve));
+      const answered = new Promise((resolve) => holder.once('data', resolve));
+      holder.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+      await answered;
+    }
+
+    source = new EventSource(`${server.url}/sse`);
+    const seen = collect(source, ['message']);
+    let errors = 0;
+    source.onerror = () => { errors++; };
+    await waitFor(() => errors >= 1, 'the full server closing the stream');
+    // A 503 would have closed it for good (readyState 2); a 200 that ends
+    // leaves it reconnecting.
+    assert.equal(source.readyState, EventSource.CONNECTING);
+
+    for (const holder of holders) holder.destroy();
+    await waitFor(async () => {
+      try {
+        const stats = await (await fetch(`${server.url}/stats`)).json();
+        return stats.subscribers === 1;
+      } catch {
+        return false;  // refused while full: ask again
+      }
+    }, 'the EventSource back after its retry', 20000);
+    // Publishing needs a slot too: ask again while the server is full.
+    const reply = await waitFor(async () => {
+      try {
+        const answer = await publish(server.url, { data: 'welcome back' });
+        return answer.status === 202 ? answer : false;
+      } catch {
+        return false;
+      }
+    }, 'a publish accepted');
+    await waitFor(() => seen.length === 1, 'the event');
+    assert.equal(seen[0].id, String(reply.json.id));
+  } finally {
+    source?.close();
+    for (const holder of holders) holder.destroy();
+    await server.stop();
+  }
+});
