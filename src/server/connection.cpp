@@ -118,6 +118,7 @@ void Connection::serve() {
 }
 
 void Connection::resume() noexcept {
+  on_ready_list_ = false;
   if (is_reading()) serve();
 }
 
@@ -189,7 +190,8 @@ bool Connection::process_input() {
       // Enough for one pass: let the other connections have the loop. The
       // server calls resume() in the next pass (its ready list).
       yielded_ = true;
-      context_.ready.push_back(this);
+      if (!on_ready_list_) context_.ready.push_back(this);
+      on_ready_list_ = true;
       return true;
     }
     if (state_ == State::kReadingBody) {

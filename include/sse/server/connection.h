@@ -121,6 +121,7 @@ class Connection final : public EventHandler, public Exchange {
   bool close_after_write_ = false;
   bool over_capacity_ = false;  // accepted over --max-clients: one answer, then close
   bool yielded_ = false;        // stopped at kMaxRequestsPerPass with input left
+  bool on_ready_list_ = false;  // on the server's ready list (once at most)
   // While streaming: since when the queue has waited with no byte written
   // (0: it is empty or moving). A stream stalled this long is closed.
   int64_t stalled_since_ms_ = 0;
