@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -16,23 +17,47 @@ Listener::Listener(Reactor& reactor, AcceptFn on_accept, uint64_t& shed_count)
 
 Listener::~Listener() { close(); }
 
-bool Listener::open(const std::string& host, uint16_t port, std::string& error) {
-  sockaddr_storage address{};
-  socklen_t length = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    length = sizeof *v4;
-  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    length = sizeof *v6;
-  } else {
-    error = "--host: not an IPv4 or IPv6 address: " + host;
+bool resolve_listen_address(const std::string& host, uint16_t port, ListenAddress& out,
+                            std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* results = nullptr;
+  std::string service = std::to_string(port);
+  int status = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &results);
+  if (status != 0) {
+    error = "--host: cannot resolve '" + host + "': " + ::gai_strerror(status);
     return false;
   }
+  bool found = false;
+  for (addrinfo* r = results; r != nullptr && !found; r = r->ai_next) {
+    if ((r->ai_family == AF_INET || r->ai_family == AF_INET6) &&
+        r->ai_addrlen <= sizeof out.address) {
+      std::memcpy(&out.address, r->ai_addr, r->ai_addrlen);
+      out.length = static_cast<socklen_t>(r->ai_addrlen);
+      found = true;
+    }
+  }
+  ::freeaddrinfo(results);
+  if (!found) error = "--host: no IPv4 or IPv6 address for '" + host + "'";
+  return found;
+}
+
+std::string numeric_host(const ListenAddress& address) {
+  char text[NI_MAXHOST] = "";
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&address.address), address.length, text,
+                    sizeof text, nullptr, 0, NI_NUMERICHOST) != 0) {
+    return std::string();
+  }
+  return text;
+}
+
+bool Listener::open(const std::string& host, uint16_t port, std::string& error) {
+  ListenAddress resolved;
+  if (!resolve_listen_address(host, port, resolved, error)) return false;
+  sockaddr_storage& address = resolved.address;
+  socklen_t length = resolved.length;
 
   fd_.reset(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd_) {

@@ -2,7 +2,15 @@
 // argument or after '=' (--port 8080, --port=8080), like GNU getopt_long.
 #include "sse/server/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+
+#include "sse/loop/unique_fd.h"
 
 namespace sse {
 
@@ -39,7 +47,16 @@ const NumericOption kNumericOptions[] = {
     {"--max-body", 1, uint64_t{1} << 32, [](Config& c, uint64_t v) { c.max_body = v; }},
     {"--header-timeout-ms", 1, kDayMs,
      [](Config& c, uint64_t v) { c.header_timeout_ms = static_cast<int64_t>(v); }},
+    // 4 KiB: room for at least one event of any reasonable size; 1 TiB:
+    // beyond any machine this runs on, so a typo is caught.
+    {"--history-bytes", 4096, uint64_t{1} << 40,
+     [](Config& c, uint64_t v) { c.history_bytes = v; }},
+    {"--max-topics", 1, 10'000'000, [](Config& c, uint64_t v) { c.max_topics = v; }},
 };
+
+// The longest token file we read: a bearer token is tens of bytes, so
+// anything this big is the wrong file (a log, a key store), not a token.
+constexpr size_t kMaxTokenFileBytes = 4096;
 
 }  // namespace
 
@@ -47,6 +64,9 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
   ParsedArgs result;
   Config& config = result.config;
   if (env_token != nullptr) config.publish_token = env_token;
+  // Both options name the one token: given together, which was meant is a
+  // guess, so it is an error rather than "the later one wins".
+  bool token_option = false;
 
   auto fail = [&](const std::string& message) {
     result.action = ParsedArgs::Action::kError;
@@ -84,7 +104,7 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
       if (name == option.name) number = &option;
     }
     bool is_string = name == "--host" || name == "--www" || name == "--publish-token" ||
-                     name == "--cors";
+                     name == "--publish-token-file" || name == "--cors";
     if (number == nullptr && !is_string) return fail("unknown option: " + args[i]);
     if (!has_inline_value) {
       if (i + 1 >= args.size()) return fail(name + ": missing value");
@@ -95,7 +115,11 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
       if (value.empty()) return fail(name + ": empty value");
       if (name == "--host") config.host = value;
       if (name == "--www") config.www = value;
-      if (name == "--publish-token") config.publish_token = value;
+      if (name == "--publish-token") {
+        config.publish_token = value;
+        token_option = true;
+      }
+      if (name == "--publish-token-file") config.publish_token_file = value;
       if (name == "--cors") {
         // The value becomes a response header: no line breaks or controls.
         for (unsigned char c : value) {
@@ -113,7 +137,57 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
     }
     number->apply(config, parsed);
   }
+  if (!config.publish_token_file.empty()) {
+    if (token_option) return fail("--publish-token-file: cannot be combined with --publish-token");
+    // The file wins over SSE_PUBLISH_TOKEN, as --publish-token does; main()
+    // fills the token in from the file.
+    config.publish_token.clear();
+  }
   return result;
+}
+
+bool load_token_file(const std::string& path, std::string& token, std::string& error) {
+  auto fail = [&](const std::string& why) {
+    error = "--publish-token-file: " + why + ": " + path;
+    return false;
+  };
+  // O_NONBLOCK: a FIFO named by mistake must not hang the start-up; the
+  // type check below then refuses it.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return fail(std::string("cannot open (") + std::strerror(errno) + ")");
+  struct stat info {};
+  std::string text;
+  bool regular = ::fstat(fd.get(), &info) == 0 && S_ISREG(info.st_mode);
+  bool too_big = false;
+  if (regular) {
+    char buffer[kMaxTokenFileBytes + 1];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      text.append(buffer, static_cast<size_t>(n));
+      if (text.size() > kMaxTokenFileBytes) {
+        too_big = true;
+        break;
+      }
+    }
+  }
+  if (!regular) return fail("not a regular file");
+  if (too_big) return fail("over " + std::to_string(kMaxTokenFileBytes) + " bytes");
+  // One line end, as `echo TOKEN > FILE` or an editor leaves it.
+  if (!text.empty() && text.back() == '\n') {
+    text.pop_back();
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+  }
+  if (text.empty()) return fail("empty");
+  // The token is compared to an Authorization header value: spaces, tabs,
+  // line breaks and other controls could never match one, and usually mean
+  // the file holds something else (two lines, a comment).
+  for (unsigned char c : text) {
+    if (c <= 0x20 || c == 0x7f) return fail("token contains whitespace or a control byte");
+  }
+  token = std::move(text);
+  return true;
 }
 
 std::string usage_text() {
@@ -121,7 +195,7 @@ std::string usage_text() {
 
 A small, fast Server-Sent Events broadcaster.
 
-  --host ADDR              listen address, IPv4 or IPv6 literal (default 0.0.0.0)
+  --host ADDR              listen address: IPv4 or IPv6 literal, or a name (default 0.0.0.0)
   --port N                 listen port; 0 picks a free one (default 3000)
   --www DIR                static files served under / (default ./www)
   --tick-ms N              built-in ticker period; 0 turns it off (default 2000)
@@ -134,6 +208,9 @@ A small, fast Server-Sent Events broadcaster.
   --header-timeout-ms N    time to send complete request headers, 408 beyond (default 10000)
   --publish-token TOKEN    require 'Authorization: Bearer TOKEN' on POST /publish
                            (default: env SSE_PUBLISH_TOKEN; unset: loopback peers only)
+  --publish-token-file FILE  the same token read from FILE, so it stays out of ps
+  --max-topics N           topics that may exist at once (default 65536)
+  --history-bytes BYTES    memory the history may hold, oldest out first (default 67108864)
   --cors ORIGIN            Access-Control-Allow-Origin value (default *)
   --quiet                  no per-connection log lines
   --help, --version        print and exit

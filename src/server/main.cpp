@@ -2,14 +2,19 @@
 //
 // Exit status: 0 after --help, --version or a graceful shutdown; 2 for a
 // bad command line (with one line naming the option); 1 when the server
-// cannot start (port taken, --www missing).
+// cannot start (port taken, --www missing). What the command line names is
+// checked here, before the server opens anything, so that its mistakes are
+// exit 2 like any bad option: --host must resolve (once: the numeric
+// result goes on to the server, which never asks DNS again), and the
+// --publish-token-file must hold a token.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "sse/server/config.h"
 #include "sse/base/log.h"
+#include "sse/loop/listener.h"
+#include "sse/server/config.h"
 #include "sse/server/server.h"
 
 int main(int argc, char** argv) {
@@ -28,9 +33,24 @@ int main(int argc, char** argv) {
     case sse::ParsedArgs::Action::kRun:
       break;
   }
+  std::string error;
+  auto bad_option = [&] {
+    std::fprintf(stderr, "sse-server: %s\n", error.c_str());
+    return 2;
+  };
+  sse::ListenAddress address;
+  if (!sse::resolve_listen_address(parsed.config.host, parsed.config.port, address, error)) {
+    return bad_option();
+  }
+  if (std::string numeric = sse::numeric_host(address); !numeric.empty()) {
+    parsed.config.host = numeric;
+  }
+  if (!parsed.config.publish_token_file.empty() &&
+      !sse::load_token_file(parsed.config.publish_token_file, parsed.config.publish_token, error)) {
+    return bad_option();
+  }
   sse::set_log_quiet(parsed.config.quiet);
   sse::Server server(parsed.config);
-  std::string error;
   if (!server.open(error)) {
     std::fprintf(stderr, "sse-server: %s\n", error.c_str());
     return 1;

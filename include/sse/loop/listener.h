@@ -11,6 +11,12 @@
 // connection (the client sees a reset instead of hanging), and reopens the
 // spare (the muduo Acceptor technique). Normally --max-clients keeps a
 // reserve below the fd limit, so this is the last line of defence.
+//
+// The listen address may be a name ("localhost") as well as a literal. It
+// is resolved once, before the loop runs (getaddrinfo blocks, and a loop
+// must never wait on DNS): main() calls resolve_listen_address() to refuse
+// a bad --host as a bad option (exit 2), then hands the numeric form on, so
+// open() resolving it again is a parse, not a lookup.
 #pragma once
 
 #include <sys/socket.h>
@@ -24,6 +30,23 @@
 
 namespace sse {
 
+struct ListenAddress {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+};
+
+// `host` (an IPv4 or IPv6 literal, or a name) and `port` as a socket
+// address: getaddrinfo with AI_PASSIVE | AI_NUMERICSERV, the first IPv4 or
+// IPv6 result in the resolver's order (RFC 6724, /etc/gai.conf). False,
+// with a one-line `error` naming --host, when nothing usable comes back.
+// Blocks while the resolver works: call it before the loop starts.
+bool resolve_listen_address(const std::string& host, uint16_t port, ListenAddress& out,
+                            std::string& error);
+
+// The address as a numeric host, without the port: "127.0.0.1", "::1",
+// "fe80::1%eth0".
+std::string numeric_host(const ListenAddress& address);
+
 class Listener final : public EventHandler {
  public:
   using AcceptFn = std::function<void(UniqueFd client, const sockaddr_storage& peer)>;
@@ -35,7 +58,8 @@ class Listener final : public EventHandler {
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
-  // Binds and listens; on failure returns false and sets `error`.
+  // Resolves `host` (resolve_listen_address), binds and listens; on failure
+  // returns false and sets `error`.
   bool open(const std::string& host, uint16_t port, std::string& error);
   // Stops accepting: unregisters and closes the socket (graceful shutdown).
   void close();

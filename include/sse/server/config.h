@@ -7,6 +7,8 @@
 // changes it. Parsing never exits or prints: it returns
 // what to do (run, print help, print version, fail with a message naming
 // the option), so it can be unit-tested and main() decides the exit status.
+// The one file it names, --publish-token-file, is read by main() with
+// load_token_file().
 #pragma once
 
 #include <cstdint>
@@ -49,5 +51,12 @@ struct ParsedArgs {
 ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_token);
 
 std::string usage_text();
+
+// Reads the --publish-token-file token: the whole file, less one trailing
+// LF or CRLF. False, with a one-line `error` naming the option, when the
+// file cannot be read, is not a regular file, is empty, or the token holds
+// whitespace or a control byte. main() calls it once, before the server
+// starts (parse_config() does no I/O).
+bool load_token_file(const std::string& path, std::string& token, std::string& error);
 
 }  // namespace sse

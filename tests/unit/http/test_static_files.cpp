@@ -20,15 +20,21 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sse/http/static_files.h"
 
+using sse::FileConditions;
 using sse::StaticFile;
 using sse::StaticFiles;
 
@@ -85,17 +91,20 @@ class WwwTree {
     ::rmdir(root_.c_str());
   }
 
-  // Writes www/<name>, dated `age_s` seconds ago (0: now). The cache keeps
-  // only files whose last change is over a second old.
+  // Writes www/<name>, dated `age_s` seconds ago (0: now; negative: in the
+  // future). The cache keeps only files whose last change is over a second old.
   void put(const std::string& name, const std::string& content, int age_s = 3600) {
     std::string path = www_ + "/" + name;
     write_file(path, content);
-    if (age_s > 0) {
+    if (age_s != 0) {
       timespec past[2] = {{::time(nullptr) - age_s, 0}, {::time(nullptr) - age_s, 0}};
       REQUIRE(::utimensat(AT_FDCWD, path.c_str(), past, 0) == 0);
     }
     added_.push_back(name);
   }
+
+  // www/<name> as a path, for tests that stat or open it themselves.
+  std::string path(const std::string& name) const { return www_ + "/" + name; }
 
   StaticFiles files;
 
@@ -306,4 +315,217 @@ TEST_CASE("mime_type knows the web's common types, in any case") {
   CHECK(sse::mime_type("dir.html/file") == "application/octet-stream");
   CHECK(sse::mime_type(".html") == "text/html; charset=utf-8");
   CHECK(sse::mime_type("") == "application/octet-stream");
+}
+
+TEST_CASE("a 200 carries a weak ETag from inode, size and mtime, and Last-Modified") {
+  WwwTree tree;
+  tree.put("a.css", "a{}", 3600);
+  struct stat info {};
+  REQUIRE(::stat(tree.path("a.css").c_str(), &info) == 0);
+  char expected[128];
+  std::snprintf(expected, sizeof expected, "W/\"%llx-%llx-%llx.%llx\"",
+                static_cast<unsigned long long>(info.st_ino),
+                static_cast<unsigned long long>(info.st_size),
+                static_cast<unsigned long long>(info.st_mtim.tv_sec),
+                static_cast<unsigned long long>(info.st_mtim.tv_nsec));
+  StaticFile file = tree.files.load("/a.css", true);
+  CHECK(file.status == 200);
+  CHECK(file.etag == expected);
+  CHECK(file.last_modified == info.st_mtim.tv_sec);
+  StaticFile head = tree.files.load("/a.css", false);  // HEAD: the same validators
+  CHECK(head.etag == file.etag);
+  CHECK(head.last_modified == file.last_modified);
+}
+
+TEST_CASE("the ETag changes when the file does, even at the same size") {
+  WwwTree tree;
+  tree.put("a.css", "old", 3600);
+  std::string first = tree.files.load("/a.css", false).etag;
+  tree.put("a.css", "new", 1800);
+  std::string second = tree.files.load("/a.css", false).etag;
+  CHECK(first != second);
+  CHECK(tree.files.load("/style.css", false).etag != second);  // another inode
+}
+
+TEST_CASE("a Last-Modified is never later than now, even for a file dated in the future") {
+  WwwTree tree;
+  tree.put("future.txt", "soon", -3600);  // age -1 h: an hour ahead
+  StaticFile file = tree.files.load("/future.txt", true);
+  CHECK(file.status == 200);
+  CHECK(file.last_modified <= ::time(nullptr));
+}
+
+TEST_CASE("a matching If-None-Match gets 304 with the validators and no body") {
+  WwwTree tree;
+  tree.put("a.css", "a{}");
+  StaticFile first = tree.files.load("/a.css", true);
+  REQUIRE(first.status == 200);
+  const std::string tag = first.etag;
+  const std::string strong = tag.substr(2);  // the same tag without W/
+  for (const std::string& field : {tag, strong, "\"other\", " + tag, "\"x\"," + strong + " ,\"y\"",
+                                   " " + tag + " ", std::string("*"), ",," + tag}) {
+    INFO("If-None-Match: " << field);
+    for (bool want_body : {true, false}) {
+      StaticFile file = tree.files.load("/a.css", want_body, FileConditions{field, {}});
+      CHECK(file.status == 304);
+      CHECK_FALSE(file.body);
+      CHECK(file.etag == tag);
+      CHECK(file.last_modified == first.last_modified);
+    }
+  }
+}
+
+TEST_CASE("an If-None-Match that does not match gets the whole file") {
+  WwwTree tree;
+  tree.put("a.css", "a{}");
+  const std::string tag = tree.files.load("/a.css", true).etag;
+  for (const std::string& field :
+       {std::string("\"nope\""), std::string("W/\"nope\""), tag.substr(0, tag.size() - 2) + "\"",
+        tag.substr(2, tag.size() - 3), std::string("garbage ") + tag, std::string("\"a\" \"b\""),
+        std::string("**")}) {
+    INFO("If-None-Match: " << field);
+    StaticFile file = tree.files.load("/a.css", true, FileConditions{field, {}});
+    CHECK(file.status == 200);
+    CHECK(body_of(file) == "a{}");
+  }
+}
+
+TEST_CASE("If-Modified-Since no older than the file gets 304, an older one the file") {
+  WwwTree tree;
+  tree.put("a.css", "a{}", 3600);
+  StaticFile first = tree.files.load("/a.css", true);
+  const std::string at = "Thu, 01 Jan 1970 00:00:00 GMT";
+  auto since = [&](int64_t seconds) {
+    char text[64];
+    time_t t = static_cast<time_t>(seconds);
+    struct tm utc {};
+    ::gmtime_r(&t, &utc);
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    return std::string(text);
+  };
+  std::string same = since(first.last_modified), later = since(first.last_modified + 10),
+              earlier = since(first.last_modified - 1);
+  CHECK(tree.files.load("/a.css", true, FileConditions{{}, same}).status == 304);
+  CHECK(tree.files.load("/a.css", true, FileConditions{{}, later}).status == 304);
+  StaticFile older = tree.files.load("/a.css", true, FileConditions{{}, earlier});
+  CHECK(older.status == 200);
+  CHECK(body_of(older) == "a{}");
+  // A date that does not parse is ignored (RFC 9110 §13.1.3).
+  CHECK(tree.files.load("/a.css", true, FileConditions{{}, "yesterday"}).status == 200);
+  // If-None-Match decides when both are sent, even if the date would match.
+  CHECK(tree.files.load("/a.css", true, FileConditions{"\"nope\"", later}).status == 200);
+  CHECK(tree.files.load("/a.css", true, FileConditions{first.etag, at}).status == 304);
+}
+
+TEST_CASE("conditions never turn an error into a 304") {
+  WwwTree tree;
+  FileConditions any{"*", "Fri, 31 Dec 9999 23:59:59 GMT"};
+  CHECK(tree.files.load("/missing.txt", true, any).status == 404);
+  CHECK(tree.files.load("/fifo", true, any).status == 404);
+  CHECK(tree.files.load("/out", true, any).status == 404);
+  CHECK(tree.files.load("/%00", true, any).status == 400);
+}
+
+TEST_CASE("a named pipe is refused without being opened for reading") {
+  WwwTree tree;
+  const std::string fifo = tree.path("fifo");
+  // A writer blocked in open(O_WRONLY) wakes as soon as any reader opens
+  // the FIFO, even one that closes it at once: the proof of an open.
+  std::atomic<bool> writer_opened{false};
+  std::thread writer([&] {
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    writer_opened = fd >= 0;
+    if (fd >= 0) ::close(fd);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let it block in open()
+  auto started = std::chrono::steady_clock::now();
+  StaticFile file = tree.files.load("/fifo", true);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
+  CHECK(file.status == 404);
+  CHECK_FALSE(file.body);
+  CHECK(tree.files.load("/fifo", false).status == 404);  // HEAD too
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK_FALSE(writer_opened.load());
+  // Still no reader: a non-blocking writer is told so.
+  errno = 0;
+  CHECK(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC) == -1);
+  CHECK(errno == ENXIO);
+  // Release the writer so the thread ends.
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  REQUIRE(reader >= 0);
+  writer.join();
+  ::close(reader);
+}
+
+TEST_CASE("a device node under --www is refused") {
+  WwwTree tree;
+  const std::string node = tree.path("null");
+  // mknod needs CAP_MKNOD: without it there is nothing to test here.
+  if (::mknod(node.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
+    MESSAGE("skipped: cannot create a device node (not root?)");
+    return;
+  }
+  StaticFile file = tree.files.load("/null", true);
+  CHECK(file.status == 404);
+  CHECK_FALSE(file.body);
+  ::unlink(node.c_str());
+}
+
+TEST_CASE("a cached file is answered with its validators and a 304 without rereading it") {
+  WwwTree tree;
+  tree.put("a.css", "a{}");
+  StaticFile first = tree.files.load("/a.css", true);
+  REQUIRE(tree.files.cached_files() == 1);
+  StaticFile again = tree.files.load("/a.css", true);
+  CHECK(again.body.get() == first.body.get());
+  CHECK(again.etag == first.etag);
+  CHECK(tree.files.load("/a.css", true, FileConditions{first.etag, {}}).status == 304);
+  CHECK(tree.files.cached_files() == 1);
+}
+
+TEST_CASE("etag_list_matches compares weakly and reads the list grammar") {
+  CHECK(sse::etag_list_matches("W/\"1\"", "W/\"1\""));
+  CHECK(sse::etag_list_matches("\"1\"", "W/\"1\""));
+  CHECK(sse::etag_list_matches("W/\"1\"", "\"1\""));
+  CHECK(sse::etag_list_matches("\"0\", \"1\"", "W/\"1\""));
+  CHECK(sse::etag_list_matches("\"0\" ,\t\"1\"", "W/\"1\""));
+  CHECK(sse::etag_list_matches(" * ", "W/\"1\""));
+  CHECK_FALSE(sse::etag_list_matches("", "W/\"1\""));
+  CHECK_FALSE(sse::etag_list_matches("\"10\"", "W/\"1\""));
+  CHECK_FALSE(sse::etag_list_matches("1", "W/\"1\""));
+  CHECK_FALSE(sse::etag_list_matches("w/\"1\"", "W/\"1\""));  // W/ is case-sensitive
+  CHECK_FALSE(sse::etag_list_matches("\"1", "W/\"1\""));
+  CHECK_FALSE(sse::etag_list_matches("\"0\" \"1\"", "W/\"1\""));  // no comma: malformed
+  CHECK_FALSE(sse::etag_list_matches("*, \"1\"", "W/\"2\""));
+}
+
+TEST_CASE("parse_http_date reads the three HTTP-date forms") {
+  int64_t seconds = 0;
+  REQUIRE(sse::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", seconds));
+  CHECK(seconds == 784111777);
+  seconds = 0;
+  REQUIRE(sse::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", seconds));
+  CHECK(seconds == 784111777);
+  seconds = 0;
+  REQUIRE(sse::parse_http_date("Sun Nov  6 08:49:37 1994", seconds));
+  CHECK(seconds == 784111777);
+  REQUIRE(sse::parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT", seconds));
+  CHECK(seconds == 0);
+  REQUIRE(sse::parse_http_date("Tuesday, 01-Dec-26 22:29:05 GMT", seconds));
+  CHECK(seconds == 1796164145);
+}
+
+TEST_CASE("parse_http_date refuses anything else") {
+  int64_t seconds = 0;
+  for (const char* text :
+       {"", "yesterday", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994 08:49:37 GMT ",
+        "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:60:00 GMT",
+        "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 00 Nov 1994 08:49:37 GMT",
+        "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49 GMT",
+        "Sun, 06 Nov 19a4 08:49:37 GMT", "Sun Nov 6 08:49:37 1994", "Sun, 06-Nov-94 08:49:37 GMT",
+        "Sunday, 06 Nov 1994 08:49:37 GMT", "1994-11-06T08:49:37Z"}) {
+    INFO("date: " << text);
+    CHECK_FALSE(sse::parse_http_date(text, seconds));
+  }
 }

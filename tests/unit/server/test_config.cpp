@@ -5,7 +5,11 @@
 // be checked here; main() only maps the action to an exit status (2 for a
 // bad option, per the SPEC).
 #include <doctest/doctest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -239,4 +243,143 @@ TEST_CASE("a value that looks like an option is taken as the value") {
   // As with GNU getopt_long: a required argument is the next word, whatever it is.
   CHECK(parsed({"--publish-token", "--quiet"}).publish_token == "--quiet");
   CHECK_FALSE(parsed({"--publish-token", "--quiet"}).quiet);
+}
+
+TEST_CASE("--history-bytes and --max-topics default to 64 MiB and 65536") {
+  Config config = parsed({});
+  CHECK(config.history_bytes == 67108864);
+  CHECK(config.max_topics == 65536);
+  CHECK(config.publish_token_file.empty());
+}
+
+TEST_CASE("--history-bytes and --max-topics take whole numbers, either spelling") {
+  Config config = parsed({"--history-bytes", "4096", "--max-topics", "1"});
+  CHECK(config.history_bytes == 4096);
+  CHECK(config.max_topics == 1);
+  config = parsed({"--history-bytes=1099511627776", "--max-topics=10000000"});
+  CHECK(config.history_bytes == (size_t{1} << 40));
+  CHECK(config.max_topics == 10000000);
+}
+
+TEST_CASE("--history-bytes below 4096 or --max-topics below 1 is an error naming the option") {
+  expect_error({"--history-bytes", "4095"}, "--history-bytes");
+  expect_error({"--history-bytes", "0"}, "--history-bytes");
+  expect_error({"--history-bytes", "1099511627777"}, "--history-bytes");
+  expect_error({"--history-bytes", "64M"}, "--history-bytes");
+  expect_error({"--history-bytes"}, "--history-bytes");
+  expect_error({"--max-topics", "0"}, "--max-topics");
+  expect_error({"--max-topics", "10000001"}, "--max-topics");
+  expect_error({"--max-topics", "-1"}, "--max-topics");
+  expect_error({"--max-topics="}, "--max-topics");
+}
+
+TEST_CASE("the usage text has one line for each of the newer options") {
+  const std::string usage = sse::usage_text();
+  for (const char* option :
+       {"--publish-token-file FILE", "--history-bytes BYTES", "--max-topics N"}) {
+    INFO(std::string(option));
+    size_t at = usage.find(option);
+    REQUIRE(at != std::string::npos);
+    CHECK(usage.find(option, at + 1) == std::string::npos);
+  }
+  CHECK(usage.find("67108864") != std::string::npos);
+  CHECK(usage.find("65536") != std::string::npos);
+}
+
+TEST_CASE("--publish-token-file records the path and reads nothing") {
+  // The file does not exist: parsing must not notice, main() reads it later.
+  Config config = parsed({"--publish-token-file", "/nonexistent/sse-token"});
+  CHECK(config.publish_token_file == "/nonexistent/sse-token");
+  CHECK(config.publish_token.empty());
+  CHECK(parsed({"--publish-token-file=/run/tok"}).publish_token_file == "/run/tok");
+}
+
+TEST_CASE("--publish-token-file wins over SSE_PUBLISH_TOKEN") {
+  Config config = parsed({"--publish-token-file", "/run/tok"}, "from-env");
+  CHECK(config.publish_token.empty());  // main() fills it in from the file
+  CHECK(config.publish_token_file == "/run/tok");
+}
+
+TEST_CASE("--publish-token together with --publish-token-file is an error naming the option") {
+  expect_error({"--publish-token", "a", "--publish-token-file", "/run/tok"},
+               "--publish-token-file");
+  expect_error({"--publish-token-file", "/run/tok", "--publish-token=a"}, "--publish-token-file");
+  expect_error({"--publish-token-file"}, "--publish-token-file");
+  expect_error({"--publish-token-file="}, "--publish-token-file");
+}
+
+namespace {
+
+// A file under /tmp holding `content`, removed at the end of the test.
+class TokenFile {
+ public:
+  explicit TokenFile(const std::string& content) {
+    char pattern[] = "/tmp/sse-token-XXXXXX";
+    int fd = ::mkstemp(pattern);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+    ::close(fd);
+    path = pattern;
+  }
+  ~TokenFile() { ::unlink(path.c_str()); }
+  std::string path;
+};
+
+// The token load_token_file() reads from a file holding `content`, or
+// "ERROR: <message>" (the message must name the option, on one line).
+std::string token_from(const std::string& content) {
+  TokenFile file(content);
+  std::string token = "untouched", error;
+  if (sse::load_token_file(file.path, token, error)) return token;
+  CHECK(token == "untouched");
+  CHECK(error.find("--publish-token-file") != std::string::npos);
+  CHECK(error.find('\n') == std::string::npos);
+  return "ERROR: " + error;
+}
+
+bool is_error(const std::string& result) {
+  return result.rfind("ERROR: ", 0) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("load_token_file reads the token and strips one LF or CRLF") {
+  CHECK(token_from("s3cret") == "s3cret");
+  CHECK(token_from("s3cret\n") == "s3cret");
+  CHECK(token_from("s3cret\r\n") == "s3cret");
+  CHECK(token_from("a.b-c_d~e+f/g=") == "a.b-c_d~e+f/g=");
+}
+
+TEST_CASE("load_token_file refuses an empty file or a token with whitespace or controls") {
+  for (const char* content :
+       {"", "\n", "\r\n", "s3cret\n\n", "s3cret\r\n\r\n", "s3cret\r", " s3cret", "s3cret ",
+        "s3c ret", "s3c\tret", "two\nlines\n", "s3c\x7fret", "s3c\x01ret"}) {
+    INFO("content: " << content);
+    CHECK(is_error(token_from(content)));
+  }
+  CHECK(is_error(token_from(std::string("s3c\0ret", 7))));
+}
+
+TEST_CASE("load_token_file refuses a missing file, naming the option and the path") {
+  std::string token, error;
+  CHECK_FALSE(sse::load_token_file("/nonexistent/sse-token", token, error));
+  CHECK(error.find("--publish-token-file") != std::string::npos);
+  CHECK(error.find("/nonexistent/sse-token") != std::string::npos);
+  CHECK(token.empty());
+}
+
+TEST_CASE("load_token_file refuses a directory, a FIFO and an oversized file without blocking") {
+  std::string token, error;
+  CHECK_FALSE(sse::load_token_file("/tmp", token, error));
+  char pattern[] = "/tmp/sse-token-dir-XXXXXX";
+  REQUIRE(::mkdtemp(pattern) != nullptr);
+  std::string fifo = std::string(pattern) + "/fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  error.clear();
+  CHECK_FALSE(sse::load_token_file(fifo, token, error));  // returns: no writer is waited for
+  CHECK(error.find("--publish-token-file") != std::string::npos);
+  ::unlink(fifo.c_str());
+  ::rmdir(pattern);
+  CHECK(is_error(token_from(std::string(5000, 'x'))));
+  CHECK(token_from(std::string(4096, 'x')) == std::string(4096, 'x'));
 }

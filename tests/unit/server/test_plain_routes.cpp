@@ -19,6 +19,8 @@
 
 #include "fixture.h"
 #include "sse/http/http_parser.h"
+#include "sse/http/http_response.h"
+#include "sse/http/static_files.h"
 #include "sse/server/plain_routes.h"
 #include "sse/server/routes.h"
 
@@ -157,6 +159,94 @@ TEST_CASE("a missing file is 404 with a reason") {
   Server::Answer missing = server.answer("GET /nope.txt HTTP/1.1\r\nHost: h\r\n\r\n");
   CHECK(missing.head.rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
   CHECK(missing.body == "404 Not Found: no such file\n");
+}
+
+// The value of header `name` in a response head, or empty.
+std::string header_value(const std::string& head, const std::string& name) {
+  size_t at = head.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return std::string();
+  at += name.size() + 4;
+  return head.substr(at, head.find("\r\n", at) - at);
+}
+
+TEST_CASE("a static file carries nosniff, a weak ETag and Last-Modified as an IMF-fixdate") {
+  Server server;
+  Server::Answer file = server.answer("GET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(file.head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(has(file.head, "\r\nX-Content-Type-Options: nosniff\r\n"));
+  std::string etag = header_value(file.head, "ETag");
+  CHECK(etag.rfind("W/\"", 0) == 0);
+  CHECK(etag.back() == '"');
+  std::string modified = header_value(file.head, "Last-Modified");
+  int64_t seconds = 0;
+  CHECK(modified.size() == 29);
+  CHECK(sse::parse_http_date(modified, seconds));
+  CHECK(sse::http_date(seconds) == modified);
+
+  Server::Answer head = server.answer("HEAD /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(header_value(head.head, "ETag") == etag);
+  CHECK(header_value(head.head, "Last-Modified") == modified);
+  CHECK(has(head.head, "\r\nX-Content-Type-Options: nosniff\r\n"));
+}
+
+TEST_CASE("a static file's ETag sent back in If-None-Match gets 304 with no body") {
+  Server server;
+  Server::Answer file = server.answer("GET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::string etag = header_value(file.head, "ETag");
+  REQUIRE_FALSE(etag.empty());
+  for (const char* method : {"GET", "HEAD"}) {
+    INFO(std::string(method));
+    Server::Answer again =
+        server.answer(std::string(method) +
+                      " /hello.txt HTTP/1.1\r\nHost: h\r\nIf-None-Match: " + etag + "\r\n\r\n");
+    CHECK(again.head.rfind("HTTP/1.1 304 Not Modified\r\n", 0) == 0);
+    CHECK(again.body.empty());
+    CHECK(header_value(again.head, "ETag") == etag);
+    CHECK(header_value(again.head, "Last-Modified") == header_value(file.head, "Last-Modified"));
+    CHECK(has(again.head, "\r\nCache-Control: no-cache\r\n"));
+    CHECK(has(again.head, "\r\nX-Content-Type-Options: nosniff\r\n"));
+    CHECK(has(again.head, "\r\nDate: "));
+    CHECK_FALSE(has(again.head, "Content-Length"));  // RFC 9110 §8.6: it would mean 0
+    CHECK_FALSE(has(again.head, "\r\nContent-Type:"));
+  }
+  Server::Answer closing = server.answer(
+      "GET /hello.txt HTTP/1.1\r\nHost: h\r\nConnection: close\r\nIf-None-Match: " + etag +
+      "\r\n\r\n");
+  CHECK(closing.head.rfind("HTTP/1.1 304 Not Modified\r\n", 0) == 0);
+  CHECK(has(closing.head, "\r\nConnection: close\r\n"));
+}
+
+TEST_CASE("a static file gets 304 for If-Modified-Since at its Last-Modified, 200 before it") {
+  Server server;
+  Server::Answer file = server.answer("GET /hello.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::string modified = header_value(file.head, "Last-Modified");
+  int64_t seconds = 0;
+  REQUIRE(sse::parse_http_date(modified, seconds));
+  Server::Answer same = server.answer(
+      "GET /hello.txt HTTP/1.1\r\nHost: h\r\nIf-Modified-Since: " + modified + "\r\n\r\n");
+  CHECK(same.head.rfind("HTTP/1.1 304 Not Modified\r\n", 0) == 0);
+  CHECK(same.body.empty());
+  Server::Answer older = server.answer("GET /hello.txt HTTP/1.1\r\nHost: h\r\nIf-Modified-Since: " +
+                                       sse::http_date(seconds - 1) + "\r\n\r\n");
+  CHECK(older.head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(older.body == "hello");
+  Server::Answer other = server.answer(
+      "GET /hello.txt HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"other\"\r\nIf-Modified-Since: " +
+      modified + "\r\n\r\n");
+  CHECK(other.head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);  // If-None-Match decides
+  CHECK(other.body == "hello");
+}
+
+TEST_CASE("a static file error carries nosniff too") {
+  Server server;
+  for (const char* request :
+       {"GET /nope.txt HTTP/1.1\r\nHost: h\r\n\r\n", "GET /%00 HTTP/1.1\r\nHost: h\r\n\r\n",
+        "HEAD /nope.txt HTTP/1.1\r\nHost: h\r\n\r\n"}) {
+    INFO(std::string(request));
+    Server::Answer answer = server.answer(request);
+    CHECK(has(answer.head, "\r\nX-Content-Type-Options: nosniff\r\n"));
+    CHECK_FALSE(has(answer.head, "ETag"));
+  }
 }
 
 TEST_CASE("a method the path does not take is 405 with Allow") {
