@@ -57,13 +57,7 @@ PlainAnswer answer_static(const Request& request, ServerContext& context) {
     // No body and no Content-Length (RFC 9110 §15.4.5, §8.6): the client
     // reuses the copy it holds.
     response.header("Connection", connection);
-    std::string head = response.finish_head();
-    // status_text() in http_response.cpp has no reason phrase for 304 yet;
-    // until it does, the status line is named here (a no-op after that).
-    if (std::string_view(status_text(304)) != "Not Modified") {
-      head.replace(0, head.find("\r\n"), "HTTP/1.1 304 Not Modified");
-    }
-    return {FrameRef::copy_of(head), {}};
+    return {FrameRef::copy_of(response.finish_head()), {}};
   }
   // The body frame is the cached file itself; the head is a frame of its own.
   std::string head = response.header("Content-Type", file.mime)
