@@ -746,9 +746,9 @@ bool Fanout::open_publisher() {
 void Fanout::send_events(int first_seq, int count, bool warm) {
   const int64_t t = mono_ns();
   const bool raw = o_.protocol == Protocol::kNchan;
-  const std::string head = "POST /publish HTTP/1.1\r\nHost: " + o_.host + ':' +
-                           std::to_string(o_.port) + "\r\nContent-Type: " +
-                           (raw ? "text/plain" : "application/json") + "\r\nContent-Length: ";
+  const std::string head =
+      "POST /publish HTTP/1.1\r\nHost: " + o_.host + ':' + std::to_string(o_.port) +
+      "\r\nContent-Type: " + (raw ? "text/plain" : "application/json") + "\r\nContent-Length: ";
   std::string body;
   body.reserve(size_t(count) * size_t(o_.payload + 16) + 2);
   bool array = o_.mode == Mode::kBurst && !warm;

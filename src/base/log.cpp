@@ -14,8 +14,12 @@ namespace {
 bool quiet = false;
 }
 
-void set_log_quiet(bool value) { quiet = value; }
-bool log_quiet() { return quiet; }
+void set_log_quiet(bool value) {
+  quiet = value;
+}
+bool log_quiet() {
+  return quiet;
+}
 
 void log_line(const char* format, ...) {
   char line[1024];

@@ -29,8 +29,12 @@ void History::add(uint64_t id, std::string_view topic, FrameRef frame) {
   bytes_ += size;
 }
 
-uint64_t History::oldest_id() const { return empty() ? 0 : events_.front().id; }
-uint64_t History::newest_id() const { return empty() ? 0 : events_.back().id; }
+uint64_t History::oldest_id() const {
+  return empty() ? 0 : events_.front().id;
+}
+uint64_t History::newest_id() const {
+  return empty() ? 0 : events_.back().id;
+}
 
 History::Replay History::replay(uint64_t after_id, const std::vector<std::string>& topics,
                                 size_t max_bytes) const {

@@ -5,15 +5,17 @@
 
 namespace sse {
 
-LocalEventLog::LocalEventLog(Broadcaster& broadcaster, size_t history_capacity,
-                             uint64_t first_id, size_t history_bytes)
+LocalEventLog::LocalEventLog(Broadcaster& broadcaster, size_t history_capacity, uint64_t first_id,
+                             size_t history_bytes)
     : broadcaster_(broadcaster),
       history_(history_capacity, first_id - 1, history_bytes),
       next_id_(first_id) {
   broadcaster_.attach_history(&history_);
 }
 
-LocalEventLog::~LocalEventLog() { broadcaster_.attach_history(nullptr); }
+LocalEventLog::~LocalEventLog() {
+  broadcaster_.attach_history(nullptr);
+}
 
 namespace {
 constexpr size_t kMaxRememberedIds = 1 << 20;  // ~8 MiB of ids, plus the keys
@@ -32,8 +34,8 @@ void LocalEventLog::forget_old_keys(int64_t now_ms) {
   }
 }
 
-void LocalEventLog::append(const std::vector<NewEvent>& events,
-                           std::string_view idempotency_key, AppendDone* done) {
+void LocalEventLog::append(const std::vector<NewEvent>& events, std::string_view idempotency_key,
+                           AppendDone* done) {
   int64_t now_ms = mono_ms();
   if (!idempotency_key.empty()) {
     forget_old_keys(now_ms);

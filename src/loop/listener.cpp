@@ -15,7 +15,9 @@ namespace sse {
 Listener::Listener(Reactor& reactor, AcceptFn on_accept, uint64_t& shed_count)
     : reactor_(reactor), on_accept_(std::move(on_accept)), shed_count_(shed_count) {}
 
-Listener::~Listener() { close(); }
+Listener::~Listener() {
+  close();
+}
 
 bool resolve_listen_address(const std::string& host, uint16_t port, ListenAddress& out,
                             std::string& error) {
@@ -120,8 +122,7 @@ std::string Listener::bound_address() const {
   ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
   char text[INET6_ADDRSTRLEN] = "?";
   if (address.ss_family == AF_INET6) {
-    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr, text,
-                sizeof text);
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr, text, sizeof text);
     return "[" + std::string(text) + "]:" + std::to_string(bound_port());
   }
   ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text, sizeof text);

@@ -29,7 +29,9 @@ bool Reactor::modify(int fd, uint32_t events, EventHandler* handler) {
   return ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-void Reactor::remove(int fd) { ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr); }
+void Reactor::remove(int fd) {
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
 
 int Reactor::poll(int timeout_ms) {
   epoll_event events[kMaxEvents];

@@ -132,8 +132,8 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
 
     uint64_t parsed = 0;
     if (!parse_number(value, number->min, number->max, parsed)) {
-      return fail(name + ": expected a whole number from " + std::to_string(number->min) +
-                  " to " + std::to_string(number->max) + ", got '" + value + "'");
+      return fail(name + ": expected a whole number from " + std::to_string(number->min) + " to " +
+                  std::to_string(number->max) + ", got '" + value + "'");
     }
     number->apply(config, parsed);
   }

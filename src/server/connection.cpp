@@ -301,7 +301,9 @@ void Connection::respond(FrameRef head, FrameRef body, bool keep_alive) {
   }
 }
 
-void Connection::send_interim(FrameRef response) { out_.push(std::move(response)); }
+void Connection::send_interim(FrameRef response) {
+  out_.push(std::move(response));
+}
 
 void Connection::fail(int status, const char* reason) {
   if (!log_quiet()) log_line("fd %d: %d %s", fd_.get(), status, reason);
@@ -353,8 +355,8 @@ void Connection::update_interest() {
   // (Yielded too: what is already buffered comes first, so in_ never grows
   // past what one read brings.)
   bool paused = state_ == State::kWaiting ||
-                (is_reading() && (close_after_write_ || yielded_ ||
-                                  out_.backlog_bytes() > kMaxPipelinedBacklog));
+                (is_reading() &&
+                 (close_after_write_ || yielded_ || out_.backlog_bytes() > kMaxPipelinedBacklog));
   if (!peer_closed_ && !paused) wanted |= EPOLLIN | EPOLLRDHUP;
   if (!out_.empty()) wanted |= EPOLLOUT;
   if (wanted != interest_) {

@@ -5,11 +5,11 @@
 #include <string_view>
 
 #include "sse/base/clock.h"
-#include "sse/server/config.h"
-#include "sse/events/event_log.h"
 #include "sse/events/broadcaster.h"
+#include "sse/events/event_log.h"
 #include "sse/http/http_response.h"
 #include "sse/http/static_files.h"
+#include "sse/server/config.h"
 #include "sse/server/stats.h"
 
 namespace sse {
@@ -82,8 +82,8 @@ PlainAnswer small_answer(const Request& request, ServerContext& context, std::st
   } else {
     response.header("Cache-Control", "no-store");  // counters change from one request to the next
   }
-  return PlainAnswer{
-      response.finish(body, request.keep_alive, request.method == Method::kHead), {}};
+  return PlainAnswer{response.finish(body, request.keep_alive, request.method == Method::kHead),
+                     {}};
 }
 
 StatsView stats_view(ServerContext& context) {
@@ -98,8 +98,7 @@ PlainAnswer answer_health(const Request& request, ServerContext& context) {
 }
 
 PlainAnswer answer_stats(const Request& request, ServerContext& context) {
-  return small_answer(request, context, "application/json", stats_json(stats_view(context)),
-                      false);
+  return small_answer(request, context, "application/json", stats_json(stats_view(context)), false);
 }
 
 PlainAnswer answer_metrics(const Request& request, ServerContext& context) {
@@ -121,8 +120,7 @@ PlainAnswer answer_preflight(const Request& request, const char* allow, ServerCo
 PlainAnswer answer_not_allowed(const Request& request, const char* allow) {
   ResponseBuilder response(405);
   response.header("Allow", allow).header("Content-Type", "text/plain; charset=utf-8");
-  return {response.finish(error_body(405, ""), request.keep_alive,
-                          request.method == Method::kHead),
+  return {response.finish(error_body(405, ""), request.keep_alive, request.method == Method::kHead),
           {}};
 }
 

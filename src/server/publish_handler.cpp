@@ -13,10 +13,10 @@
 #include <simdjson.h>
 
 #include "sse/base/json.h"
+#include "sse/http/ascii.h"
 #include "sse/http/http_response.h"
 #include "sse/server/stats.h"
 #include "sse/server/stream_handler.h"
-#include "sse/http/ascii.h"
 
 namespace sse {
 
@@ -60,9 +60,10 @@ std::string parse_event(simdjson::dom::element element, NewEvent& out) {
   bool has_topic = false, has_event = false, has_data = false;
   for (simdjson::dom::key_value_pair field : object) {
     std::string_view key = field.key;
-    bool* seen = key == "topic" ? &has_topic : key == "event" ? &has_event
-                                             : key == "data"  ? &has_data
-                                                              : nullptr;
+    bool* seen = key == "topic"   ? &has_topic
+                 : key == "event" ? &has_event
+                 : key == "data"  ? &has_data
+                                  : nullptr;
     if (key == "id") return "'id' is assigned by the server; do not send one";
     if (seen == nullptr) return "unknown field '" + std::string(utf8_prefix(key, 64)) + "'";
     // simdjson keeps repeated keys; JSON (RFC 8259 §4) leaves their meaning
@@ -115,8 +116,7 @@ bool tokens_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-PublishReply check_publish_head(const Request& request, const Config& config,
-                                bool peer_loopback) {
+PublishReply check_publish_head(const Request& request, const Config& config, bool peer_loopback) {
   if (!config.publish_token.empty()) {
     std::string_view authorization = request.header("authorization");
     constexpr std::string_view kScheme = "Bearer ";
@@ -155,8 +155,7 @@ bool is_loopback_host(std::string_view host) {
   }
   std::string text(name);
   in_addr address{};
-  return ::inet_pton(AF_INET, text.c_str(), &address) == 1 &&
-         (ntohl(address.s_addr) >> 24) == 127;
+  return ::inet_pton(AF_INET, text.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
 bool origin_matches_host(std::string_view origin, std::string_view host) {
@@ -170,7 +169,8 @@ bool origin_matches_host(std::string_view origin, std::string_view host) {
   if (equals_ignore_case(authority, host)) return true;
   std::string_view default_port = equals_ignore_case(scheme, "https") ? ":443" : ":80";
   auto without_default = [&](std::string_view a) {
-    if (a.size() > default_port.size() && a.substr(a.size() - default_port.size()) == default_port) {
+    if (a.size() > default_port.size() &&
+        a.substr(a.size() - default_port.size()) == default_port) {
       a.remove_suffix(default_port.size());
     }
     return a;
@@ -298,8 +298,7 @@ Handler::Next PublishHandler::on_head(const Request& request) {
         {}, false);
     return Next::kDone;
   }
-  PublishReply refused =
-      check_publish_head(request, context_.config, exchange_.peer_is_loopback());
+  PublishReply refused = check_publish_head(request, context_.config, exchange_.peer_is_loopback());
   if (refused.status == 0) refused = read_idempotency_key(request, idempotency_key_);
   if (refused.status != 0) {
     ++context_.counters.publish_requests;
@@ -346,8 +345,7 @@ void PublishHandler::answer_preflight(const Request& request) {
   // Granted only where the POST itself would be: a browser that is refused
   // here never sends it, and a page learns nothing from the refusal.
   if (context_.config.publish_token.empty()) {
-    std::string refusal =
-        tokenless_refusal(request, context_.config, exchange_.peer_is_loopback());
+    std::string refusal = tokenless_refusal(request, context_.config, exchange_.peer_is_loopback());
     if (!refusal.empty()) {
       ++context_.counters.publish_rejected;
       ResponseBuilder response(403);

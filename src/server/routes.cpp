@@ -47,14 +47,14 @@ bool path_matched(const RouteMatch& match, const Request& request) {
 
 }  // namespace
 
-std::unique_ptr<Handler> make_over_capacity_handler(const Request& request,
-                                                    ServerContext& context, Exchange& exchange) {
+std::unique_ptr<Handler> make_over_capacity_handler(const Request& request, ServerContext& context,
+                                                    Exchange& exchange) {
   PlainAnswer answer;
   if (request.method == Method::kGet && request.path == "/sse") {
     answer.head = stream_full_answer(context.config);
   } else {
-    answer.head = error_response(503, "too many connections", false,
-                                 request.method == Method::kHead);
+    answer.head =
+        error_response(503, "too many connections", false, request.method == Method::kHead);
   }
   return std::make_unique<FixedAnswer>(exchange, std::move(answer), /*keep_alive=*/false);
 }

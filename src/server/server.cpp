@@ -50,11 +50,10 @@ Server::Server(const Config& config)
       // earlier run, and below 2^53 (exact in JavaScript) until the year 2255.
       events_(broadcaster_, config.history, static_cast<uint64_t>(real_us()), config.history_bytes),
       context_{config_, reactor_, broadcaster_, events_, files_, counters_, closed_, ready_},
-      listener_(reactor_,
-                [this](UniqueFd fd, const sockaddr_storage& peer) {
-                  on_accept(std::move(fd), peer);
-                },
-                counters_.connections_shed),
+      listener_(
+          reactor_,
+          [this](UniqueFd fd, const sockaddr_storage& peer) { on_accept(std::move(fd), peer); },
+          counters_.connections_shed),
       signals_(reactor_,
                [this](int signo) {
                  if (!log_quiet()) log_line("signal %d: shutting down", signo);
@@ -65,7 +64,9 @@ Server::Server(const Config& config)
   counters_.started_mono_ms = mono_ms();
 }
 
-Server::~Server() { close_all(); }
+Server::~Server() {
+  close_all();
+}
 
 bool Server::open(std::string& error) {
   size_t fd_limit = raise_fd_limit();
@@ -128,8 +129,8 @@ void Server::on_accept(UniqueFd fd, const sockaddr_storage& peer) {
 
 void Server::on_tick() {
   ++counters_.ticks;
-  events_.append({NewEvent{"main", "", ticker_.next_data(broadcaster_.subscriber_count())}},
-                 "", nullptr);
+  events_.append({NewEvent{"main", "", ticker_.next_data(broadcaster_.subscriber_count())}}, "",
+                 nullptr);
 }
 
 void Server::on_housekeeping() {
@@ -157,9 +158,9 @@ void Server::resume_ready() {
 void Server::reap_closed() {
   // No pointer to a connection about to be destroyed may stay on ready_.
   if (!ready_.empty() && !closed_.empty()) {
-    ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
-                                [](Connection* c) { return c->is_closed(); }),
-                 ready_.end());
+    ready_.erase(
+        std::remove_if(ready_.begin(), ready_.end(), [](Connection* c) { return c->is_closed(); }),
+        ready_.end());
   }
   for (Connection* connection : closed_) {
     connections_[static_cast<size_t>(connection->fd())].reset();

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "sse/events/broadcaster.h"
 #include "sse/base/process_sample.h"
+#include "sse/events/broadcaster.h"
 
 namespace sse {
 
@@ -40,14 +40,16 @@ std::vector<Counter> counters_of(const StatsView& view) {
        b.frames_sent, false},
       {"heartbeats_sent", "heartbeat comments queued", b.heartbeats_sent, false},
       {"bytes_written", "bytes written to sockets", s.bytes_written, false},
-      {"slow_consumers_dropped", "subscribers dropped over --max-backlog",
-       s.slow_consumers_dropped, false},
+      {"slow_consumers_dropped", "subscribers dropped over --max-backlog", s.slow_consumers_dropped,
+       false},
       {"header_timeouts", "requests timed out (--header-timeout-ms)", s.header_timeouts, false},
       {"replays", "streams resumed from Last-Event-ID", s.replays, false},
       {"gaps", "gap notices sent", s.gaps, false},
       {"publish_requests", "POST /publish requests", s.publish_requests, false},
-      {"publish_rejected", "POST /publish requests and preflights refused", s.publish_rejected, false},
-      {"topics_refused", "streams refused because --max-topics topics exist", s.topics_refused, false},
+      {"publish_rejected", "POST /publish requests and preflights refused", s.publish_rejected,
+       false},
+      {"topics_refused", "streams refused because --max-topics topics exist", s.topics_refused,
+       false},
       {"history_size", "events retained for replay", view.history_size, true},
   };
 }
@@ -140,8 +142,9 @@ std::string stats_prometheus(const StatsView& view) {
                 static_cast<unsigned long long>(fanout.count()));
   text += line;
 
-  text += "# HELP sse_topic_subscribers subscribers of the busiest topics\n"
-          "# TYPE sse_topic_subscribers gauge\n";
+  text +=
+      "# HELP sse_topic_subscribers subscribers of the busiest topics\n"
+      "# TYPE sse_topic_subscribers gauge\n";
   for (const auto& [name, count] : view.broadcaster.top_topics(view.now_mono_ms)) {
     text += "sse_topic_subscribers{topic=\"" + name + "\"} " + std::to_string(count) + "\n";
   }

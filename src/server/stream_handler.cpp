@@ -5,15 +5,15 @@
 #include <random>
 
 #include "sse/base/clock.h"
-#include "sse/base/log.h"
-#include "sse/http/http_response.h"
-#include "sse/server/config.h"
-#include "sse/server/stats.h"
 #include "sse/base/json.h"
-#include "sse/http/router.h"
+#include "sse/base/log.h"
 #include "sse/events/sse_frame.h"
 #include "sse/http/ascii.h"
+#include "sse/http/http_response.h"
+#include "sse/http/router.h"
 #include "sse/http/url.h"
+#include "sse/server/config.h"
+#include "sse/server/stats.h"
 
 namespace sse {
 
@@ -137,7 +137,9 @@ std::unique_ptr<Handler> make_stream_handler(ServerContext& context, Exchange& e
 StreamHandler::StreamHandler(ServerContext& context, Exchange& exchange)
     : Subscriber(exchange.out_queue()), context_(context), exchange_(exchange) {}
 
-StreamHandler::~StreamHandler() { context_.broadcaster.unsubscribe(*this); }
+StreamHandler::~StreamHandler() {
+  context_.broadcaster.unsubscribe(*this);
+}
 
 Handler::Next StreamHandler::on_head(const Request& request) {
   const Config& config = context_.config;
@@ -192,7 +194,9 @@ Handler::Next StreamHandler::on_head(const Request& request) {
   return Next::kDone;
 }
 
-void StreamHandler::on_close() { context_.broadcaster.unsubscribe(*this); }
+void StreamHandler::on_close() {
+  context_.broadcaster.unsubscribe(*this);
+}
 
 size_t StreamHandler::start_unsent() const {
   const OutQueue& out = out_queue();

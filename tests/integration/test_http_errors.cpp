@@ -153,10 +153,11 @@ TEST_CASE("an unknown method gets 501 and the connection is closed") {
 
 TEST_CASE("a POST /publish with neither Content-Length nor chunked gets 411") {
   Watched watched;
-  expect_status(watched,
-                "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\r\n"
-                "{\"data\":1}",
-                411);
+  expect_status(
+      watched,
+      "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\r\n"
+      "{\"data\":1}",
+      411);
 }
 
 TEST_CASE("a Content-Length above --max-body gets 413 without waiting for the body") {
@@ -237,7 +238,8 @@ TEST_CASE("a malformed or absurd Content-Length or chunk size is refused with a 
   const char* requests[] = {
       "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n",
       "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1x\r\n\r\n",
-      "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+      "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
+      "99999999999999999999999\r\n\r\n",
       "POST /publish HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
   };
   for (const char* request : requests) {

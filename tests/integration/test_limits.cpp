@@ -54,16 +54,14 @@ TEST_CASE("a gap notice carries the id the stream goes on from, so a reconnect i
   }
   SseStream first(server.port(), "/sse", "Last-Event-ID: " + std::to_string(ids[0]) + "\r\n");
   REQUIRE(first.head.status == 200);
-  REQUIRE(first.wait_for([](const SseParser& p) { return p.events.size() >= 4; },
-                         after_ms(5000)));
+  REQUIRE(first.wait_for([](const SseParser& p) { return p.events.size() >= 4; }, after_ms(5000)));
   const SseEvent& gap = first.parser.events[0];
   CHECK(gap.type == "gap");
   CHECK(gap.had_id_field);
   CHECK(gap.last_event_id == std::to_string(ids[2]));  // the newest no longer retained
   // A browser that reconnects right after the notice sends its id.
   SseStream again(server.port(), "/sse", "Last-Event-ID: " + gap.last_event_id + "\r\n");
-  REQUIRE(again.wait_for([](const SseParser& p) { return p.events.size() >= 3; },
-                         after_ms(5000)));
+  REQUIRE(again.wait_for([](const SseParser& p) { return p.events.size() >= 3; }, after_ms(5000)));
   for (const SseEvent& event : again.parser.events) CHECK(event.type != "gap");
   CHECK(json_number(stats(server.port()), "gaps") == 1);
 }
@@ -120,11 +118,14 @@ TEST_CASE("/health stays answered while another client pipelines hundreds of /st
   CHECK(worst < 200);  // generous for a loaded CI machine; it was seconds
 }
 
-TEST_CASE("an answer before 100 Continue closes the connection: the unsent body is never read as a request") {
+TEST_CASE(
+    "an answer before 100 Continue closes the connection: the unsent body is never read as a "
+    "request") {
   ServerProcess server({"--tick-ms", "0"});
   Client client(server.port());
-  REQUIRE(client.send("POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
-                      "Expect: 100-continue\r\nContent-Length: 38\r\n\r\n"));
+  REQUIRE(
+      client.send("POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
+                  "Expect: 100-continue\r\nContent-Length: 38\r\n\r\n"));
   HttpResponse refused = client.read_response(after_ms(5000));
   CHECK(refused.status == 415);
   CHECK(refused.header("connection") == "close");
@@ -150,6 +151,6 @@ TEST_CASE("at --max-topics a stream wanting new topics is told to come back late
   CHECK(json_number(stats(server.port()), "topics_refused") == 1);
   unsigned long long id =
       published_ids(publish(server.port(), R"({"topic":"a","data":1})").body).at(0);
-  CHECK(existing.wait_for([&](const SseParser&) { return existing.max_id() >= id; },
-                          after_ms(5000)));
+  CHECK(
+      existing.wait_for([&](const SseParser&) { return existing.max_id() >= id; }, after_ms(5000)));
 }

@@ -212,8 +212,8 @@ TEST_CASE("a replay larger than --max-backlog reaches a slow reader whole; the l
   REQUIRE(slow.head.status == 200);
   missed.push_back(publish_exact(port, R"({"data":"live"})"));  // the limit is checked here
   CHECK(json_number(stats(port), "slow_consumers_dropped") == 0);
-  REQUIRE(slow.wait_for([](const SseParser& p) { return p.events.size() >= 100; },
-                        after_ms(20000)));
+  REQUIRE(
+      slow.wait_for([](const SseParser& p) { return p.events.size() >= 100; }, after_ms(20000)));
   slow.collect(200);
   CHECK(ids_of(slow.parser) == missed);
 

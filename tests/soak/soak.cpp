@@ -354,10 +354,13 @@ const char* const kGarbage[] = {
     "GET / HTTP/1.1\r\nHost x\r\n\r\n",
     "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n",
     "GET /health HTTP/9.9\r\nHost: x\r\n\r\n",
-    "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
-    "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 8\r\n"
+    "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\nTransfer-Encoding: "
+    "chunked\r\n\r\n",
+    "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+    "application/json\r\nContent-Length: 8\r\n"
     "\r\n{\"data\":",
-    "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 13\r\n"
+    "POST /publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+    "application/json\r\nContent-Length: 13\r\n"
     "\r\n{\"id\":1,\"x\":}",
     "GET /sse?topic=%%%%%% HTTP/1.1\r\nHost: x\r\n\r\n",
     "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",

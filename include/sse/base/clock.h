@@ -20,7 +20,9 @@ inline int64_t mono_ns() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-inline int64_t mono_ms() { return mono_ns() / 1'000'000; }
+inline int64_t mono_ms() {
+  return mono_ns() / 1'000'000;
+}
 
 // Microseconds since the Unix epoch: ids seeded from it keep increasing
 // across restarts and stay below 2^53 (exact in JavaScript) until year 2255.

@@ -12,8 +12,8 @@
 // so whatever was published in one pass reaches a socket in one write of
 // one contiguous buffer. A subscriber of several topics that got events in
 // the same pass instead gets one frame joining those topics' events in id
-// order (built once per distinct set of topics), so its ids still increase. Then each event's frame is handed to the History
-// (when one is attached) for replay to clients that reconnect.
+// order (built once per distinct set of topics), so its ids still increase. Then each event's frame
+// is handed to the History (when one is attached) for replay to clients that reconnect.
 //
 // Subscribers are known only as "something with an output queue"
 // (class Subscriber: the queue belongs to the connection, the subscriber
@@ -37,8 +37,8 @@
 #include <utility>
 #include <vector>
 
-#include "sse/loop/frame.h"
 #include "sse/base/latency_histogram.h"
+#include "sse/loop/frame.h"
 #include "sse/loop/out_queue.h"
 
 namespace sse {
@@ -102,8 +102,7 @@ class Broadcaster {
   // Queues an event for the end of this loop pass. `data` is sent as text,
   // split into "data:" lines at line breaks. Ids must increase from one
   // call to the next: the event log that assigns them promises it.
-  void enqueue(uint64_t id, std::string_view topic, std::string_view event,
-               std::string_view data);
+  void enqueue(uint64_t id, std::string_view topic, std::string_view event, std::string_view data);
   bool has_pending() const { return !pending_.empty(); }  // for tests
 
   void subscribe(Subscriber& subscriber, const std::vector<std::string>& topics, int64_t now_ms);
@@ -152,7 +151,7 @@ class Broadcaster {
   std::unordered_map<std::string, Topic> topics_;
   std::vector<Subscriber*> all_;
   std::vector<PendingEvent> pending_;
-  std::vector<Topic*> pass_topics_;      // topics with pending events
+  std::vector<Topic*> pass_topics_;       // topics with pending events
   std::vector<Subscriber*> multi_topic_;  // subscribers queue_in_id_order serves
   // This pass's frames for subscribers of several topics with events, by
   // the (sorted) set of those topics.

@@ -54,16 +54,16 @@ class AppendDone {
 
 // What a stream that resumes from `last_event_id` is sent before live events.
 struct ResumePlan {
-  bool gap = false;         // send "event: gap" first: something was missed
+  bool gap = false;  // send "event: gap" first: something was missed
   // The gap notice's own id: where the stream goes on from, so that a
   // browser reconnecting after the notice (Last-Event-ID: gap_id) is not
   // told of the same gap again. The newest id no longer retained when the
   // client is too far behind; the newest id assigned when its id is
   // unknown or from the future (live events only follow).
   uint64_t gap_id = 0;
-  bool replay = false;      // replay retained events with id > replay_after
+  bool replay = false;  // replay retained events with id > replay_after
   uint64_t replay_after = 0;
-  uint64_t oldest_id = 0;   // for the gap notice: the oldest id still available
+  uint64_t oldest_id = 0;  // for the gap notice: the oldest id still available
 };
 
 // What a replay sends: the frames, and whether its bound left some out.

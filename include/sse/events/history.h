@@ -38,8 +38,8 @@ class History {
   size_t size() const { return events_.size(); }
   bool empty() const { return events_.empty(); }
   size_t bytes() const { return bytes_; }  // of the retained frames
-  uint64_t oldest_id() const;  // 0 when empty
-  uint64_t newest_id() const;  // 0 when empty
+  uint64_t oldest_id() const;              // 0 when empty
+  uint64_t newest_id() const;              // 0 when empty
   // Every event with an id above this one is retained (or not yet added):
   // the newest id that was dropped (by either bound, or at once by
   // --history 0), or the `complete_after` given at construction. A replay

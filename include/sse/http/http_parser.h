@@ -24,9 +24,9 @@
 
 namespace sse {
 
-inline constexpr size_t kMaxRequestLine = 8 * 1024;    // 414 beyond
-inline constexpr size_t kMaxHeaderBytes = 16 * 1024;   // 431 beyond
-inline constexpr size_t kMaxHeaders = 100;              // 431 beyond
+inline constexpr size_t kMaxRequestLine = 8 * 1024;   // 414 beyond
+inline constexpr size_t kMaxHeaderBytes = 16 * 1024;  // 431 beyond
+inline constexpr size_t kMaxHeaders = 100;            // 431 beyond
 
 enum class Method { kGet, kHead, kPost, kOptions, kOther /* known, not served */, kUnknown };
 

@@ -31,8 +31,8 @@ struct Config {
   size_t max_backlog = 1 << 20;
   size_t max_body = 1 << 20;
   int64_t header_timeout_ms = 10000;
-  std::string publish_token;  // empty: loopback peers only
-  std::string publish_token_file;  // --publish-token-file: main() reads it into publish_token
+  std::string publish_token;         // empty: loopback peers only
+  std::string publish_token_file;    // --publish-token-file: main() reads it into publish_token
   size_t history_bytes = 64u << 20;  // encoded bytes the history may hold
   size_t max_topics = 65536;         // topics that may exist at once
   std::string cors = "*";

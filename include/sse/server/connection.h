@@ -102,8 +102,8 @@ class Connection final : public EventHandler, public Exchange {
   // The head is parsed: checks what HTTP itself limits, makes the handler
   // and hands it the request. True when a body follows the head.
   bool on_head(const Request& request);
-  void on_body_done();    // the body is consumed: hand it over, maybe wait
-  void next_request();    // the answer is queued: back to kReadingHead
+  void on_body_done();  // the body is consumed: hand it over, maybe wait
+  void next_request();  // the answer is queued: back to kReadingHead
   void fail(int status, const char* reason);
   void write_out();  // flushes out_, then closes, lingers or adjusts interest
   void update_interest();

@@ -38,8 +38,7 @@ inline constexpr size_t kMaxBatchEvents = 1000;
 
 // Who may publish (SPEC "Who may publish"), then Content-Type. status 0
 // means: go on, read the body.
-PublishReply check_publish_head(const Request& request, const Config& config,
-                                bool peer_loopback);
+PublishReply check_publish_head(const Request& request, const Config& config, bool peer_loopback);
 
 // Without --publish-token, publishing is for programs on this machine, not
 // for web pages it happens to display nor for whatever a proxy forwards:

@@ -39,7 +39,7 @@ std::unique_ptr<Handler> make_handler(const Request& request, ServerContext& con
 // comment, then closed, because an EventSource treats any other status as
 // final and would never come back; everything else gets 503 with
 // Retry-After.
-std::unique_ptr<Handler> make_over_capacity_handler(const Request& request,
-                                                    ServerContext& context, Exchange& exchange);
+std::unique_ptr<Handler> make_over_capacity_handler(const Request& request, ServerContext& context,
+                                                    Exchange& exchange);
 
 }  // namespace sse

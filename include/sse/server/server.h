@@ -22,16 +22,16 @@
 #include <vector>
 
 #include "sse/events/broadcaster.h"
-#include "sse/server/config.h"
-#include "sse/server/connection.h"
 #include "sse/events/local_event_log.h"
+#include "sse/http/static_files.h"
 #include "sse/loop/listener.h"
 #include "sse/loop/reactor.h"
 #include "sse/loop/signals.h"
-#include "sse/http/static_files.h"
+#include "sse/loop/timer.h"
+#include "sse/server/config.h"
+#include "sse/server/connection.h"
 #include "sse/server/stats.h"
 #include "sse/server/ticker.h"
-#include "sse/loop/timer.h"
 
 namespace sse {
 

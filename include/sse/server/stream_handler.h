@@ -57,8 +57,8 @@ std::string stream_head(std::string_view cors_origin, bool keep_alive);
 
 // Everything a stream's client receives before live events, in order.
 struct StreamStart {
-  std::string head;     // the HTTP response head
-  std::string opening;  // retry hint and opening comment
+  std::string head;              // the HTTP response head
+  std::string opening;           // retry hint and opening comment
   std::vector<FrameRef> frames;  // gap notice and replayed events
   bool gap = false;              // frames begin with a gap notice
 };

@@ -29,9 +29,9 @@ TEST_CASE("UTF-8 text passes through; Latin-1 bytes become code points") {
 TEST_CASE("utf8_prefix never cuts a character in two") {
   CHECK(sse::utf8_prefix("short", 64) == "short");
   CHECK(sse::utf8_prefix("abcdef", 3) == "abc");
-  CHECK(sse::utf8_prefix("ab\xc3\xa9", 3) == "ab");            // 2-byte char straddles
-  CHECK(sse::utf8_prefix("ab\xc3\xa9", 4) == "ab\xc3\xa9");    // fits exactly
-  CHECK(sse::utf8_prefix("a\xe2\x82\xac", 2) == "a");          // 3-byte euro sign
-  CHECK(sse::utf8_prefix("a\xf0\x9f\x98\x80z", 4) == "a");     // 4-byte emoji
+  CHECK(sse::utf8_prefix("ab\xc3\xa9", 3) == "ab");          // 2-byte char straddles
+  CHECK(sse::utf8_prefix("ab\xc3\xa9", 4) == "ab\xc3\xa9");  // fits exactly
+  CHECK(sse::utf8_prefix("a\xe2\x82\xac", 2) == "a");        // 3-byte euro sign
+  CHECK(sse::utf8_prefix("a\xf0\x9f\x98\x80z", 4) == "a");   // 4-byte emoji
   CHECK(sse::utf8_prefix("a\xf0\x9f\x98\x80z", 5) == "a\xf0\x9f\x98\x80");
 }

@@ -189,8 +189,8 @@ TEST_CASE("a bounded replay keeps the newest matching events and names the newes
   for (uint64_t id = 1000; id < 1006; ++id) history.add(id, id % 2 ? "odd" : "even", frame_for(id));
   size_t one = frame_for(1000)->size();
   History::Replay replay = history.replay(999, {"even"}, 2 * one);
-  CHECK(texts(replay.frames) == std::vector<std::string>{"id: 1002\ndata: 1002\n\n",
-                                                         "id: 1004\ndata: 1004\n\n"});
+  CHECK(texts(replay.frames) ==
+        std::vector<std::string>{"id: 1002\ndata: 1002\n\n", "id: 1004\ndata: 1004\n\n"});
   CHECK(replay.skipped_through == 1000);
   CHECK(history.replay(999, {"even"}).skipped_through == 0);
 }

@@ -152,4 +152,3 @@ TEST_CASE("with an empty history, the latest id is caught up") {
   ResumePlan plan = history.plan_resume("1004");
   CHECK_FALSE(plan.gap);
 }
-

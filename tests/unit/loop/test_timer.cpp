@@ -27,7 +27,8 @@ TEST_CASE("a started timer fires repeatedly through the reactor") {
   int fired = 0;
   Timer timer(reactor, [&] { ++fired; });
   REQUIRE(timer.start(5));
-  CHECK(poll_until(reactor, [&] { return fired >= 3; }, 5000));
+  CHECK(poll_until(
+      reactor, [&] { return fired >= 3; }, 5000));
 }
 
 TEST_CASE("a timer that is never started never fires") {
@@ -58,5 +59,6 @@ TEST_CASE("restarting a timer changes its period without a second fd") {
   Timer timer(reactor, [&] { ++fired; });
   REQUIRE(timer.start(60'000));
   REQUIRE(timer.start(2));
-  CHECK(poll_until(reactor, [&] { return fired >= 2; }, 5000));
+  CHECK(poll_until(
+      reactor, [&] { return fired >= 2; }, 5000));
 }

@@ -80,8 +80,7 @@ struct ServerFixture {
   sse::ServerCounters counters;
   std::vector<sse::Connection*> closed;
   std::vector<sse::Connection*> ready;
-  sse::ServerContext context{config,   reactor, broadcaster, events, files,
-                             counters, closed,  ready};
+  sse::ServerContext context{config, reactor, broadcaster, events, files, counters, closed, ready};
 };
 
 }  // namespace test

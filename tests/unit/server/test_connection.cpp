@@ -42,8 +42,7 @@ TEST_CASE("a connection over capacity gets its 503 even when it does not fit the
   }
   sockaddr_storage peer{};
   peer.ss_family = AF_UNIX;
-  auto connection =
-      std::make_unique<sse::Connection>(server.context, sse::UniqueFd(fds[0]), peer);
+  auto connection = std::make_unique<sse::Connection>(server.context, sse::UniqueFd(fds[0]), peer);
   REQUIRE(connection->start_rejected());
   REQUIRE_FALSE(connection->is_closed());
   std::string request = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";

@@ -35,8 +35,8 @@ class Broadcaster {
   const auto& topics() const { return server.broadcaster.topics(); }
   const sse::BroadcastCounters& counters() const { return server.broadcaster.counters(); }
   void publish(std::string topic, std::string event, std::string data) {
-    server.events.append({NewEvent{std::move(topic), std::move(event), std::move(data)}},
-                         "", nullptr);
+    server.events.append({NewEvent{std::move(topic), std::move(event), std::move(data)}}, "",
+                         nullptr);
   }
 
   test::ServerFixture server;
@@ -115,8 +115,8 @@ struct ParsedRequest {
 
 std::unique_ptr<ParsedRequest> post(const std::string& header_lines) {
   auto parsed = std::make_unique<ParsedRequest>();
-  parsed->text =
-      "POST /publish HTTP/1.1\r\nHost: localhost:3000\r\nContent-Length: 2\r\n" + header_lines + "\r\n";
+  parsed->text = "POST /publish HTTP/1.1\r\nHost: localhost:3000\r\nContent-Length: 2\r\n" +
+                 header_lines + "\r\n";
   sse::RequestParser parser;
   sse::ParseResult result = parser.parse(parsed->text.data(), parsed->text.size(), parsed->request);
   REQUIRE(result.kind == sse::ParseResult::Kind::kComplete);
@@ -179,8 +179,7 @@ TEST_CASE("a batch of one is still a batch") {
 }
 
 TEST_CASE("string data is sent as its text, escapes decoded") {
-  std::vector<NewEvent> events =
-      expect_published(R"({"data":"line 1\nline \"2\"\t\u00e9\u2713"})");
+  std::vector<NewEvent> events = expect_published(R"({"data":"line 1\nline \"2\"\t\u00e9\u2713"})");
   REQUIRE(events.size() == 1);
   CHECK(events[0].data == "line 1\nline \"2\"\t\xc3\xa9\xe2\x9c\x93");
 }
@@ -394,8 +393,8 @@ TEST_CASE("an unknown field with control characters in its name still gives JSON
 TEST_CASE("an unknown field name cut to 64 bytes still gives valid UTF-8 JSON") {
   // 63 ASCII bytes, then a two-byte character straddling the cut.
   Broadcaster broadcaster(1);
-  PublishReply reply = handle_publish(
-      R"({")" + std::string(63, 'k') + "\xc3\xa9" + R"(":1,"data":1})", broadcaster);
+  PublishReply reply =
+      handle_publish(R"({")" + std::string(63, 'k') + "\xc3\xa9" + R"(":1,"data":1})", broadcaster);
   CHECK(reply.status == 400);
   error_of(reply);  // must parse as JSON
 }
@@ -476,8 +475,8 @@ TEST_CASE("without a token, a request that names a proxy is refused") {
   const Config config;
   CHECK(head_status("X-Forwarded-For: 203.0.113.9\r\n", config, true) == 403);
   CHECK(head_status("Forwarded: for=203.0.113.9\r\n", config, true) == 403);
-  CHECK(head_status("X-Forwarded-For: 203.0.113.9\r\nAuthorization: Bearer t\r\n",
-                    with_token("t"), true) == 0);  // a token is enough, proxied or not
+  CHECK(head_status("X-Forwarded-For: 203.0.113.9\r\nAuthorization: Bearer t\r\n", with_token("t"),
+                    true) == 0);  // a token is enough, proxied or not
 }
 
 TEST_CASE("without a token, Host must be a loopback name or address") {
@@ -486,9 +485,9 @@ TEST_CASE("without a token, Host must be a loopback name or address") {
     INFO("Host " << std::string(host));
     CHECK(sse::is_loopback_host(host));
   }
-  for (const char* host : {"evil.example", "evil.example:3000", "128.0.0.1", "10.0.0.1:3000",
-                           "[::2]:3000", "[::1", "127.0.0.1.nip.io", "localhost.evil.example",
-                           "localhostx", "0.0.0.0:3000"}) {
+  for (const char* host :
+       {"evil.example", "evil.example:3000", "128.0.0.1", "10.0.0.1:3000", "[::2]:3000", "[::1",
+        "127.0.0.1.nip.io", "localhost.evil.example", "localhostx", "0.0.0.0:3000"}) {
     INFO("Host " << std::string(host));
     CHECK_FALSE(sse::is_loopback_host(host));
   }
@@ -506,7 +505,7 @@ TEST_CASE("without a token, Host must be a loopback name or address") {
 }
 
 TEST_CASE("without a token, a page of another origin may not publish") {
-  const Config config;  // --cors *
+  const Config config;                                                         // --cors *
   CHECK(head_status("Origin: http://localhost:3000\r\n", config, true) == 0);  // same origin
   CHECK(head_status("Origin: http://LOCALHOST:3000\r\n", config, true) == 0);
   CHECK(head_status("Origin: http://localhost:4000\r\n", config, true) == 403);
@@ -525,7 +524,8 @@ TEST_CASE("--cors naming exactly one origin lets that origin publish, and only t
                     true) == 0);
   CHECK(head_status("Origin: https://app.example.evil\r\n", config, true) == 403);
   CHECK(head_status("Origin: http://app.example\r\n", config, true) == 403);
-  CHECK(head_status("Origin: https://app.example\r\n", config, false) == 403);  // still loopback only
+  CHECK(head_status("Origin: https://app.example\r\n", config, false) ==
+        403);  // still loopback only
 }
 
 TEST_CASE("with a token, any origin may publish through CORS") {
@@ -553,7 +553,8 @@ TEST_CASE("the names gap, error and open are refused as event names") {
 
 TEST_CASE("a batch of more than 1000 events is refused whole") {
   std::string batch = "[";
-  for (size_t i = 0; i <= sse::kMaxBatchEvents; ++i) batch += (i ? ",{\"data\":1}" : "{\"data\":1}");
+  for (size_t i = 0; i <= sse::kMaxBatchEvents; ++i)
+    batch += (i ? ",{\"data\":1}" : "{\"data\":1}");
   expect_rejected(batch + "]", "more than 1000 events");
   batch = "[";
   for (size_t i = 0; i < sse::kMaxBatchEvents; ++i) batch += (i ? ",{\"data\":1}" : "{\"data\":1}");
@@ -586,7 +587,8 @@ PublishReply publish_with_key(Broadcaster& broadcaster, std::string_view body,
 
 }  // namespace
 
-TEST_CASE("publishing again with the same Idempotency-Key answers the same ids, publishes nothing") {
+TEST_CASE(
+    "publishing again with the same Idempotency-Key answers the same ids, publishes nothing") {
   Broadcaster broadcaster(1000);
   PublishReply first = publish_with_key(broadcaster, R"([{"data":1},{"data":2}])", "order-42");
   CHECK(first.status == 202);
@@ -601,8 +603,8 @@ TEST_CASE("publishing again with the same Idempotency-Key answers the same ids, 
 
 TEST_CASE("a malformed Idempotency-Key gets 400 and publishes nothing") {
   Broadcaster broadcaster(1000);
-  for (const std::string& key : {std::string(129, 'k'), std::string("two words"),
-                                 std::string("caf\xc3\xa9")}) {
+  for (const std::string& key :
+       {std::string(129, 'k'), std::string("two words"), std::string("caf\xc3\xa9")}) {
     INFO("key " << key);
     PublishReply reply = publish_with_key(broadcaster, R"({"data":1})", key);
     CHECK(reply.status == 400);

@@ -16,16 +16,16 @@
 #include <vector>
 
 #include "../events/filled_log.h"
-#include "sse/http/http_parser.h"
 #include "sse/events/sse_frame.h"
+#include "sse/http/http_parser.h"
 #include "sse/server/stream_handler.h"
 
 using sse::FrameRef;
-using test::FilledLog;
 using sse::ParseResult;
 using sse::Request;
 using sse::ResumePlan;
 using sse::StreamRequest;
+using test::FilledLog;
 
 namespace {
 
@@ -314,7 +314,8 @@ TEST_CASE("a resumed stream replays only its topics' events after the id, in ord
         std::vector<std::string>{event_text(1002), event_text(1004), event_text(1005)});
 }
 
-TEST_CASE("a gap notice comes first, with the id the stream goes on from, then the retained events") {
+TEST_CASE(
+    "a gap notice comes first, with the id the stream goes on from, then the retained events") {
   FilledLog history(3, 1000, 6);  // retains 1003..1005
   StreamRequest request = stream_request("/sse", "Last-Event-ID: 1001\r\n");
   ResumePlan plan = history.plan_resume(request.last_event_id);
