@@ -864,3 +864,18 @@ void TempDir::write(const std::string& name, const std::string& content) const {
   std::filesystem::create_directories(file.parent_path());
   std::ofstream(file, std::ios::binary) << content;
 }
+
+// measured(): a server whose memory is measured. ASan's quarantine keeps
+// freed blocks out of reuse up to 256 MiB, so without a cap RSS grows by
+// everything a round allocated (measured: 50 MiB per 2,000 connections);
+// capped at 2 MiB it still catches a use-after-free of recent blocks, and
+// the RSS settles within two rounds. A release build ignores the variable.
+SpawnOptions measured(long fd_limit) {
+  SpawnOptions options;
+  options.fd_limit = fd_limit;
+  const char* inherited = std::getenv("ASAN_OPTIONS");
+  std::string asan = inherited != nullptr ? inherited : "";
+  if (!asan.empty()) asan += ":";
+  options.env.push_back("ASAN_OPTIONS=" + asan + "quarantine_size_mb=2");
+  return options;
+}

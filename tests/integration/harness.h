@@ -47,6 +47,10 @@ struct SpawnOptions {
   std::vector<std::string> env;
 };
 
+// Options for a server whose memory is measured: ASan's quarantine capped
+// at 2 MiB (harness.cpp says why); `fd_limit` as in SpawnOptions.
+SpawnOptions measured(long fd_limit = 0);
+
 // One sse-server child. The constructor returns once the server printed its
 // "listening on ADDR:PORT" line, so the port is known and accepting; it throws
 // std::runtime_error (which doctest reports as a failure) when that line does

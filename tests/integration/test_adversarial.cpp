@@ -48,21 +48,6 @@ using Streams = std::vector<std::unique_ptr<SseStream>>;
 // keeping 1 KiB per connection over two rounds of 2,000 would exceed it.
 constexpr long kRssSlackKib = 4 * 1024;
 
-// Options for a server whose memory is measured. ASan's quarantine keeps
-// freed blocks out of reuse up to 256 MiB, so without a cap RSS grows by
-// everything a round allocated (measured: 50 MiB per 2,000 connections);
-// capped at 2 MiB it still catches a use-after-free of recent blocks, and
-// the RSS settles within two rounds. A release build ignores the variable.
-SpawnOptions measured(long fd_limit = 0) {
-  SpawnOptions options;
-  options.fd_limit = fd_limit;
-  const char* inherited = std::getenv("ASAN_OPTIONS");
-  std::string asan = inherited != nullptr ? inherited : "";
-  if (!asan.empty()) asan += ":";
-  options.env.push_back("ASAN_OPTIONS=" + asan + "quarantine_size_mb=2");
-  return options;
-}
-
 // Runs `round` `warm_up` times, takes the RSS as the baseline, runs it
 // `measured` times more and checks the RSS stayed within kRssSlackKib of the
 // baseline. Rounds are numbered from 0 across both phases.

@@ -67,8 +67,10 @@ TEST_CASE("a gap notice carries the id the stream goes on from, so a reconnect i
 }
 
 TEST_CASE("the history is bounded by bytes: bodies of line breaks cannot grow it past the bound") {
+  SpawnOptions options = measured();
+  options.env.push_back("MALLOC_MMAP_THRESHOLD_=65536");  // RSS follows live memory
   ServerProcess server({"--tick-ms", "0", "--history-bytes", "8388608", "--max-body", "1048576"},
-                       SpawnOptions{0, {"MALLOC_MMAP_THRESHOLD_=65536"}});
+                       options);
   long fresh = server.rss_kib();
   // 300 KiB of "\n" in a JSON string: ~1 MiB of "data:" lines once encoded.
   std::string body = "{\"data\":\"" + std::string();
