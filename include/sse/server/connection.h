@@ -116,6 +116,10 @@ class Connection final : public EventHandler, public Exchange {
   ServerContext& context_;
   UniqueFd fd_;
   State state_ = State::kReadingHead;
+  // Everything this connection still owes its peer. Near the top, with the
+  // fd, the state and the flags below: a fan-out touches only these of a
+  // streaming connection, so they share its first two cache lines.
+  OutQueue out_;
   bool peer_loopback_ = false;
   bool peer_closed_ = false;  // read() returned 0: answer what we have, then close
   bool close_after_write_ = false;
@@ -134,7 +138,6 @@ class Connection final : public EventHandler, public Exchange {
   std::string in_;  // received, not yet consumed
   RequestParser parser_;
   BodyReader body_reader_;
-  OutQueue out_;  // everything this connection still owes its peer
 
   // The current request's handler (for a stream: the stream itself). It is
   // replaced when the next request's head arrives, never while it may be on
