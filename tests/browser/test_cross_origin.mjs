@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { assert, CRITICAL, firstLine, report, runCase, tally } from '../support/checks.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER = path.resolve(process.env.SSE_SERVER || './sse-server');
@@ -43,47 +44,8 @@ const ATTACKER_HTML = `<!doctype html>
 <iframe name="sink" id="sink"></iframe>
 `;
 
-let passed = 0;
-let failed = 0;
 const servers = new Set();
 let browser = null;
-
-const firstLine = (err) => String(err?.message ?? err).split('\n')[0].trim();
-
-function report(name, err) {
-  if (err === undefined) {
-    passed++;
-    console.log(`ok - ${name}`);
-  } else {
-    failed++;
-    console.log(`not ok - ${name}: ${firstLine(err)}`);
-  }
-}
-
-// Runs the named checks in order; a critical one that fails (a server or a
-// page that did not come up) skips the rest, reported as failed.
-async function runCase(steps) {
-  let broken = null;
-  for (const [name, fn, critical = false] of steps) {
-    if (broken) {
-      report(name, `not run: "${broken}" failed`);
-      continue;
-    }
-    try {
-      await fn();
-      report(name);
-    } catch (err) {
-      report(name, err);
-      if (critical) broken = name;
-    }
-  }
-}
-
-const CRITICAL = true;
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 
 // --- servers ----------------------------------------------------------------
 
@@ -348,7 +310,7 @@ async function main(attackerWww) {
 // --- main -----------------------------------------------------------------------
 
 function summary() {
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${tally.passed} passed, ${tally.failed} failed`);
 }
 
 const overall = setTimeout(() => {
@@ -380,4 +342,4 @@ try {
   clearTimeout(overall);
 }
 summary();
-process.exitCode = failed > 0 ? 1 : 0;
+process.exitCode = tally.failed > 0 ? 1 : 0;

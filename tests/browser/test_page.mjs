@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { assert, CRITICAL, firstLine, report, runCase, tally } from '../support/checks.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER = path.resolve(process.env.SSE_SERVER || './sse-server');
@@ -31,48 +32,8 @@ const OVERALL_MS = 90_000;
 const WAIT_MS = 10_000; // deadline of any single condition
 const HELLO = 'Hello from Server!';
 
-let passed = 0;
-let failed = 0;
 const servers = new Set();
 let browser = null;
-
-const firstLine = (err) => String(err?.message ?? err).split('\n')[0].trim();
-
-function report(name, err) {
-  if (err === undefined) {
-    passed++;
-    console.log(`ok - ${name}`);
-  } else {
-    failed++;
-    console.log(`not ok - ${name}: ${firstLine(err)}`);
-  }
-}
-
-// Runs the checks of one case in order on shared state. A step marked
-// critical sets up what the later ones need: once it fails, the rest of the
-// case are reported as failed without being run.
-async function runCase(steps) {
-  let broken = null;
-  for (const [name, fn, critical = false] of steps) {
-    if (broken) {
-      report(name, `not run: "${broken}" failed`);
-      continue;
-    }
-    try {
-      await fn();
-      report(name);
-    } catch (err) {
-      report(name, err);
-      if (critical) broken = name;
-    }
-  }
-}
-
-const CRITICAL = true;
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 
 // --- the server -----------------------------------------------------------
 
@@ -370,7 +331,7 @@ async function caseSeedPage() {
 // --- main -------------------------------------------------------------------
 
 function summary() {
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${tally.passed} passed, ${tally.failed} failed`);
 }
 
 const overall = setTimeout(() => {
@@ -403,4 +364,4 @@ try {
   clearTimeout(overall);
 }
 summary();
-process.exitCode = failed > 0 ? 1 : 0;
+process.exitCode = tally.failed > 0 ? 1 : 0;

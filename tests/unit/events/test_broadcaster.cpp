@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "numbered_broadcaster.h"
 #include "sse/events/broadcaster.h"
 #include "sse/events/history.h"
 #include "sse/loop/unique_fd.h"
@@ -23,19 +24,7 @@ using sse::History;
 
 namespace {
 
-// The broadcaster takes ids from the event log; these tests number events
-// themselves, the way LocalEventLog does: consecutive from `first_id`.
-class Broadcaster : public sse::Broadcaster {
- public:
-  explicit Broadcaster(uint64_t first_id) : next_id_(first_id) {}
-  uint64_t publish(std::string_view topic, std::string_view event, std::string_view data) {
-    enqueue(next_id_, topic, event, data);
-    return next_id_++;
-  }
-
- private:
-  uint64_t next_id_;
-};
+using Broadcaster = test::NumberedBroadcaster;
 
 class TestSubscriber final : public sse::Subscriber {
  public:

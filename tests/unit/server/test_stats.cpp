@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../events/numbered_broadcaster.h"
 #include "sse/events/broadcaster.h"
 #include "sse/server/stats.h"
 
@@ -21,18 +22,7 @@ using sse::StatsView;
 
 namespace {
 
-// Numbers events from `first_id`, as the local event log does.
-class Broadcaster : public sse::Broadcaster {
- public:
-  explicit Broadcaster(uint64_t first_id) : next_id_(first_id) {}
-  void publish(std::string_view topic, std::string_view event, std::string_view data) {
-    enqueue(next_id_++, topic, event, data);
-  }
-  uint64_t last_id() const { return next_id_ - 1; }
-
- private:
-  uint64_t next_id_;
-};
+using Broadcaster = test::NumberedBroadcaster;
 
 class Idle final : public sse::Subscriber {
  public:
