@@ -129,12 +129,17 @@ void Broadcaster::queue_in_id_order(Subscriber& subscriber) {
   // events in id order, built once per distinct set of topics and shared by
   // every subscriber with that set. So a batch costs such a subscriber one
   // queue entry, not one per event.
-  std::vector<Topic*> key;
+  // The key is built in a reused vector and copied only for a new set: no
+  // allocation per subscriber.
+  std::vector<Topic*>& key = joined_key_;
+  key.clear();
   for (const Subscriber::Membership& membership : subscriber.memberships_) {
     if (membership.topic->pending_events > 0) key.push_back(membership.topic);
   }
   std::sort(key.begin(), key.end());
-  FrameRef& joined = joined_frames_[key];
+  auto found = joined_frames_.find(key);
+  if (found == joined_frames_.end()) found = joined_frames_.emplace(key, FrameRef()).first;
+  FrameRef& joined = found->second;
   if (!joined) {
     size_t bytes = 0;
     for (Topic* topic : key) bytes += topic->pass_frame->size();

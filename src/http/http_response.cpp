@@ -140,6 +140,17 @@ FrameRef error_response(int status, std::string_view detail, bool keep_alive, bo
   return response.finish(body, keep_alive, head_only);
 }
 
+FrameRef preflight_response(std::string_view allow, std::string_view origin,
+                            std::string_view allow_headers, int max_age_s, bool keep_alive) {
+  ResponseBuilder response(204);
+  response.header("Allow", allow);
+  if (!origin.empty()) add_cors_headers(response, origin);
+  response.header("Access-Control-Allow-Methods", allow)
+      .header("Access-Control-Allow-Headers", allow_headers)
+      .header("Access-Control-Max-Age", std::to_string(max_age_s));
+  return response.finish("", keep_alive, true);
+}
+
 void add_cors_headers(ResponseBuilder& response, std::string_view origin) {
   response.header("Access-Control-Allow-Origin", origin);
   if (origin != "*") {

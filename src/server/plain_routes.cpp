@@ -107,14 +107,10 @@ PlainAnswer answer_metrics(const Request& request, ServerContext& context) {
 }
 
 PlainAnswer answer_preflight(const Request& request, const char* allow, ServerContext& context) {
-  ResponseBuilder response(204);
-  response.header("Allow", allow);
-  add_cors_headers(response, context.config.cors);
-  response.header("Access-Control-Allow-Methods", allow)
-      .header("Access-Control-Allow-Headers",
-              "Authorization, Content-Type, Last-Event-ID, Cache-Control")
-      .header("Access-Control-Max-Age", "86400");
-  return {response.finish("", request.keep_alive, true), {}};
+  return {preflight_response(allow, context.config.cors,
+                             "Authorization, Content-Type, Last-Event-ID, Cache-Control", 86400,
+                             request.keep_alive),
+          {}};
 }
 
 PlainAnswer answer_not_allowed(const Request& request, const char* allow) {

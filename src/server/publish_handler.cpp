@@ -203,10 +203,12 @@ std::string tokenless_refusal(const Request& request, const Config& config, bool
 
 PublishReply read_idempotency_key(const Request& request, std::string& key) {
   bool sent = false;
-  for (size_t i = 0; i < request.header_count; ++i) {
-    sent = sent || equals_ignore_case(request.headers[i].name, "idempotency-key");
+  key.clear();
+  for (size_t i = 0; i < request.header_count && !sent; ++i) {
+    if (!equals_ignore_case(request.headers[i].name, "idempotency-key")) continue;
+    sent = true;  // present, even with an empty value (which is refused)
+    key.assign(request.headers[i].value);
   }
-  key.assign(request.header("idempotency-key"));
   bool visible = true;
   for (char c : key) visible = visible && c > 0x20 && c < 0x7f;
   if (sent && (key.empty() || key.size() > 128 || !visible)) {
@@ -347,21 +349,14 @@ void PublishHandler::answer_preflight(const Request& request) {
   if (context_.config.publish_token.empty()) {
     std::string refusal = tokenless_refusal(request, context_.config, exchange_.peer_is_loopback());
     if (!refusal.empty()) {
-      ++context_.counters.publish_rejected;
-      ResponseBuilder response(403);
-      response.header("Content-Type", "application/json");
-      exchange_.respond(response.finish(reject(403, refusal).body, keep_alive_), {}, keep_alive_);
+      reply(reject(403, refusal));  // counted in publish_rejected
       return;
     }
   }
-  ResponseBuilder response(204);
-  response.header("Allow", "POST, OPTIONS");
-  std::string_view cors = publish_cors_origin(context_.config);
-  if (!cors.empty()) add_cors_headers(response, cors);
-  response.header("Access-Control-Allow-Methods", "POST, OPTIONS")
-      .header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
-      .header("Access-Control-Max-Age", "600");
-  exchange_.respond(response.finish("", keep_alive_, true), {}, keep_alive_);
+  exchange_.respond(
+      preflight_response("POST, OPTIONS", publish_cors_origin(context_.config),
+                         "Authorization, Content-Type, Idempotency-Key", 600, keep_alive_),
+      {}, keep_alive_);
 }
 
 void PublishHandler::on_close() {

@@ -156,6 +156,7 @@ class Broadcaster {
   // This pass's frames for subscribers of several topics with events, by
   // the (sorted) set of those topics.
   std::map<std::vector<Topic*>, FrameRef> joined_frames_;
+  std::vector<Topic*> joined_key_;  // scratch for queue_in_id_order
   std::vector<Subscriber*> to_flush_;
   History* history_ = nullptr;
   FrameRef heartbeat_;

@@ -52,4 +52,11 @@ FrameRef error_response(int status, std::string_view detail, bool keep_alive, bo
 // and a named origin varies by request Origin for caches.
 void add_cors_headers(ResponseBuilder& response, std::string_view origin);
 
+// A CORS preflight's 204: `allow` as both Allow and
+// Access-Control-Allow-Methods, the CORS headers for `origin` (none when
+// empty), the request headers a page may send, and how long the browser
+// may reuse the answer.
+FrameRef preflight_response(std::string_view allow, std::string_view origin,
+                            std::string_view allow_headers, int max_age_s, bool keep_alive);
+
 }  // namespace sse
