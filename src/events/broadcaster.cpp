@@ -191,6 +191,16 @@ void Broadcaster::deliver_pending(int64_t now_ms) {
   pass_topics_.clear();
 }
 
+void Broadcaster::broadcast_notice(const FrameRef& notice, int64_t now_ms) {
+  deliver_pending(now_ms);
+  for (Subscriber* subscriber : all_) {
+    subscriber->out_->push(notice);
+    subscriber->last_sent_ms_ = now_ms;
+    schedule_flush(*subscriber);
+  }
+  flush_scheduled();
+}
+
 void Broadcaster::send_heartbeats(int64_t now_ms, int64_t idle_ms) {
   for (Subscriber* subscriber : all_) {
     if (now_ms - subscriber->last_sent_ms_ < idle_ms) continue;

@@ -65,21 +65,7 @@ void LocalEventLog::append(const std::vector<NewEvent>& events, std::string_view
 }
 
 ResumePlan LocalEventLog::plan_resume(std::string_view last_event_id) const {
-  ResumePlan plan;
-  plan.oldest_id = history_.empty() ? last_id() + 1 : history_.oldest_id();
-  uint64_t id = 0;
-  if (!parse_event_id(last_event_id, id) || id > last_id()) {
-    plan.gap = true;  // not an id we could have sent, or one from the future
-    plan.gap_id = last_id();
-    return plan;
-  }
-  plan.replay = true;
-  plan.replay_after = id;
-  // Complete exactly when nothing after `id` has left the history; events
-  // not yet delivered are still pending and reach the new stream live.
-  plan.gap = id < history_.complete_after();
-  plan.gap_id = history_.complete_after();
-  return plan;
+  return plan_resume_from(history_, last_id(), last_event_id);
 }
 
 Replay LocalEventLog::replay(uint64_t after_id, const std::vector<std::string>& topics,

@@ -1,6 +1,8 @@
 // sse_frame.cpp — see sse_frame.h.
 #include "sse/events/sse_frame.h"
 
+#include "sse/base/json.h"
+
 #include <cstring>
 
 namespace sse {
@@ -67,6 +69,15 @@ FrameRef encode_comment(std::string_view comment) {
 
 std::string encode_stream_open(int64_t retry_ms) {
   return "retry: " + std::to_string(retry_ms) + "\n: stream open\n\n";
+}
+
+std::string gap_data(std::string_view last_event_id, uint64_t oldest_id) {
+  std::string json = "{\"lastEventId\":\"";
+  // Header bytes are read as Latin-1 (RFC 9110 §5.5), so every byte maps to
+  // one code point and the result is valid JSON whatever was sent.
+  append_json_escaped(json, last_event_id.substr(0, 64), TextEncoding::kLatin1);
+  json += "\",\"oldestId\":\"" + std::to_string(oldest_id) + "\"}";
+  return json;
 }
 
 }  // namespace sse

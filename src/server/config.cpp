@@ -52,6 +52,8 @@ const NumericOption kNumericOptions[] = {
     {"--history-bytes", 4096, uint64_t{1} << 40,
      [](Config& c, uint64_t v) { c.history_bytes = v; }},
     {"--max-topics", 1, 10'000'000, [](Config& c, uint64_t v) { c.max_topics = v; }},
+    {"--redis-timeout-ms", 10, 600'000,
+     [](Config& c, uint64_t v) { c.redis_timeout_ms = static_cast<int64_t>(v); }},
 };
 
 // The longest token file we read: a bearer token is tens of bytes, so
@@ -60,10 +62,12 @@ constexpr size_t kMaxTokenFileBytes = 4096;
 
 }  // namespace
 
-ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_token) {
+ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_token,
+                        const char* env_redis) {
   ParsedArgs result;
   Config& config = result.config;
   if (env_token != nullptr) config.publish_token = env_token;
+  if (env_redis != nullptr) config.redis_url = env_redis;
   // Both options name the one token: given together, which was meant is a
   // guess, so it is an error rather than "the later one wins".
   bool token_option = false;
@@ -104,7 +108,8 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
       if (name == option.name) number = &option;
     }
     bool is_string = name == "--host" || name == "--www" || name == "--publish-token" ||
-                     name == "--publish-token-file" || name == "--cors";
+                     name == "--publish-token-file" || name == "--cors" || name == "--redis" ||
+                     name == "--redis-prefix";
     if (number == nullptr && !is_string) return fail("unknown option: " + args[i]);
     if (!has_inline_value) {
       if (i + 1 >= args.size()) return fail(name + ": missing value");
@@ -120,6 +125,14 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
         token_option = true;
       }
       if (name == "--publish-token-file") config.publish_token_file = value;
+      if (name == "--redis") config.redis_url = value;
+      if (name == "--redis-prefix") {
+        // Part of every key and channel name: printable, no spaces.
+        for (unsigned char c : value) {
+          if (c <= 0x20 || c >= 0x7f) return fail("--redis-prefix: space or control character");
+        }
+        config.redis_prefix = value;
+      }
       if (name == "--cors") {
         // The value becomes a response header: no line breaks or controls.
         for (unsigned char c : value) {
@@ -142,6 +155,10 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
     // The file wins over SSE_PUBLISH_TOKEN, as --publish-token does; main()
     // fills the token in from the file.
     config.publish_token.clear();
+  }
+  if (!config.redis_url.empty()) {
+    std::string error;
+    if (!parse_redis_url(config.redis_url, config.redis, error)) return fail(error);
   }
   return result;
 }
@@ -212,6 +229,12 @@ A small, fast Server-Sent Events broadcaster.
   --max-topics N           topics that may exist at once (default 65536)
   --history-bytes BYTES    memory the history may hold, oldest out first (default 67108864)
   --cors ORIGIN            Access-Control-Allow-Origin value (default *)
+  --redis URL              redis://[:PASSWORD@]HOST:PORT[/DB] or HOST:PORT: share events,
+                           ids and history with every instance on that Redis
+                           (default: env SSE_REDIS_URL; unset: in memory, this process only)
+  --redis-prefix P         prefix of every Redis key and channel (default sse:)
+  --redis-timeout-ms N     Redis connect and command deadline; publishes get 503
+                           beyond it (default 2000)
   --quiet                  no per-connection log lines
   --help, --version        print and exit
 

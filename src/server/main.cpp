@@ -6,7 +6,8 @@
 // checked here, before the server opens anything, so that its mistakes are
 // exit 2 like any bad option: --host must resolve (once: the numeric
 // result goes on to the server, which never asks DNS again), and the
-// --publish-token-file must hold a token.
+// --publish-token-file must hold a token, and the --redis host resolves
+// (once, for the same reason: hiredis's own lookup would block the loop).
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -19,7 +20,8 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  sse::ParsedArgs parsed = sse::parse_config(args, std::getenv("SSE_PUBLISH_TOKEN"));
+  sse::ParsedArgs parsed =
+      sse::parse_config(args, std::getenv("SSE_PUBLISH_TOKEN"), std::getenv("SSE_REDIS_URL"));
   switch (parsed.action) {
     case sse::ParsedArgs::Action::kHelp:
       std::fputs(sse::usage_text().c_str(), stdout);
@@ -44,6 +46,9 @@ int main(int argc, char** argv) {
   }
   if (std::string numeric = sse::numeric_host(address); !numeric.empty()) {
     parsed.config.host = numeric;
+  }
+  if (!parsed.config.redis_url.empty() && !sse::resolve_redis_host(parsed.config.redis, error)) {
+    return bad_option();
   }
   if (!parsed.config.publish_token_file.empty() &&
       !sse::load_token_file(parsed.config.publish_token_file, parsed.config.publish_token, error)) {

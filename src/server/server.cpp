@@ -10,6 +10,7 @@
 
 #include "sse/base/clock.h"
 #include "sse/base/log.h"
+#include "sse/events/local_event_log.h"
 #include "sse/http/http_response.h"
 
 namespace sse {
@@ -46,10 +47,10 @@ int64_t housekeeping_period_ms(const Config& config) {
 
 Server::Server(const Config& config)
     : config_(config),
-      // Ids start at the clock in microseconds: higher than any id of an
-      // earlier run, and below 2^53 (exact in JavaScript) until the year 2255.
-      events_(broadcaster_, config.history, static_cast<uint64_t>(real_us()), config.history_bytes),
-      context_{config_, reactor_, broadcaster_, events_, files_, counters_, closed_, ready_},
+      events_(make_event_log()),
+      redis_(dynamic_cast<RedisEventLog*>(events_.get())),
+      context_{config_,   reactor_, broadcaster_, *events_, files_,
+               counters_, closed_,  ready_,       redis_},
       listener_(
           reactor_,
           [this](UniqueFd fd, const sockaddr_storage& peer) { on_accept(std::move(fd), peer); },
@@ -62,6 +63,23 @@ Server::Server(const Config& config)
       tick_timer_(reactor_, [this] { on_tick(); }),
       housekeeping_timer_(reactor_, [this] { on_housekeeping(); }) {
   counters_.started_mono_ms = mono_ms();
+}
+
+std::unique_ptr<EventLog> Server::make_event_log() {
+  if (config_.redis_url.empty()) {
+    // Ids start at the clock in microseconds: higher than any id of an
+    // earlier run, and below 2^53 (exact in JavaScript) until the year 2255.
+    return std::make_unique<LocalEventLog>(broadcaster_, config_.history,
+                                           static_cast<uint64_t>(real_us()),
+                                           config_.history_bytes);
+  }
+  RedisOptions options;
+  options.address = config_.redis;
+  options.prefix = config_.redis_prefix;
+  options.history = config_.history;
+  options.history_bytes = config_.history_bytes;
+  options.timeout_ms = config_.redis_timeout_ms;
+  return std::make_unique<RedisEventLog>(reactor_, broadcaster_, options);
 }
 
 Server::~Server() {
@@ -87,6 +105,9 @@ bool Server::open(std::string& error) {
     error = "cannot start the housekeeping timer";
     return false;
   }
+  // Redis may be away now: the server runs anyway and the log connects
+  // (and reconnects) in the background.
+  if (redis_ != nullptr) redis_->start();
   // The one line scripts wait for (tests read the port from it).
   std::printf("sse-server listening on %s\n", listener_.bound_address().c_str());
   std::fflush(stdout);
@@ -129,7 +150,7 @@ void Server::on_accept(UniqueFd fd, const sockaddr_storage& peer) {
 
 void Server::on_tick() {
   ++counters_.ticks;
-  events_.append({NewEvent{"main", "", ticker_.next_data(broadcaster_.subscriber_count())}}, "",
+  events_->append({NewEvent{"main", "", ticker_.next_data(broadcaster_.subscriber_count())}}, "",
                  nullptr);
 }
 

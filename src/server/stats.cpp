@@ -8,6 +8,7 @@
 
 #include "sse/base/process_sample.h"
 #include "sse/events/broadcaster.h"
+#include "sse/redis/redis_event_log.h"
 
 namespace sse {
 
@@ -54,6 +55,45 @@ std::vector<Counter> counters_of(const StatsView& view) {
   };
 }
 
+// The Redis link's figures (SPEC "Many processes and hosts").
+std::string redis_prometheus(const RedisEventLog& redis) {
+  const RedisCounters& c = redis.counters();
+  std::string text;
+  char line[256];
+  const Counter figures[] = {
+      {"redis_connected", "1 when the Redis link is up and subscribed", redis.connected() ? 1u : 0u,
+       true},
+      {"redis_reconnects_total", "Redis connections re-established", redis.reconnects(), false},
+      {"redis_events_received_total", "events delivered from Redis", c.events_received, false},
+      {"redis_repairs_total", "reads of the Redis log after a missed announcement or a reconnect",
+       c.repairs, false},
+      {"redis_gaps_total", "losses found in the Redis log (gap notice to every stream)", c.gaps,
+       false},
+      {"redis_publish_failures_total", "publishes answered 503 because of Redis",
+       c.publish_failures, false},
+  };
+  for (const Counter& figure : figures) {
+    std::snprintf(line, sizeof line, "# HELP sse_%s %s\n# TYPE sse_%s %s\nsse_%s %llu\n",
+                  figure.name, figure.help, figure.name, figure.gauge ? "gauge" : "counter",
+                  figure.name, static_cast<unsigned long long>(figure.value));
+    text += line;
+  }
+  const LatencyHistogram& rtt = c.publish_rtt_us;
+  text +=
+      "# HELP sse_redis_publish_latency_seconds publish script sent to Redis's answer\n"
+      "# TYPE sse_redis_publish_latency_seconds summary\n";
+  const std::pair<const char*, double> quantiles[] = {{"0.5", 0.5}, {"0.99", 0.99}};
+  for (const auto& [name, q] : quantiles) {
+    std::snprintf(line, sizeof line, "sse_redis_publish_latency_seconds{quantile=\"%s\"} %.6f\n",
+                  name, static_cast<double>(rtt.percentile(q)) / 1e6);
+    text += line;
+  }
+  std::snprintf(line, sizeof line, "sse_redis_publish_latency_seconds_count %llu\n",
+                static_cast<unsigned long long>(rtt.count()));
+  text += line;
+  return text;
+}
+
 }  // namespace
 
 std::string stats_json(const StatsView& view) {
@@ -87,6 +127,31 @@ std::string stats_json(const StatsView& view) {
   }
   std::snprintf(number, sizeof number, ",\"max\":%lld}", static_cast<long long>(fanout.max()));
   json += number;
+
+  if (view.redis != nullptr) {
+    const RedisEventLog& redis = *view.redis;
+    const RedisCounters& c = redis.counters();
+    std::snprintf(number, sizeof number, ",\"redis\":{\"state\":\"%s\",\"connected\":%s",
+                  redis.state(), redis.connected() ? "true" : "false");
+    json += number;
+    const std::pair<const char*, uint64_t> figures[] = {
+        {"reconnects", redis.reconnects()},        {"events_received", c.events_received},
+        {"repairs", c.repairs},                    {"gaps", c.gaps},
+        {"publish_failures", c.publish_failures},
+    };
+    for (const auto& [name, value] : figures) {
+      std::snprintf(number, sizeof number, ",\"%s\":%llu", name,
+                    static_cast<unsigned long long>(value));
+      json += number;
+    }
+    const LatencyHistogram& rtt = c.publish_rtt_us;
+    std::snprintf(number, sizeof number,
+                  ",\"publish_rtt_us\":{\"count\":%llu,\"p50\":%lld,\"p99\":%lld,\"max\":%lld}}",
+                  static_cast<unsigned long long>(rtt.count()),
+                  static_cast<long long>(rtt.percentile(0.5)),
+                  static_cast<long long>(rtt.percentile(0.99)), static_cast<long long>(rtt.max()));
+    json += number;
+  }
 
   json += ",\"topics\":{";
   bool first = true;
@@ -141,6 +206,8 @@ std::string stats_prometheus(const StatsView& view) {
   std::snprintf(line, sizeof line, "sse_fanout_latency_seconds_count %llu\n",
                 static_cast<unsigned long long>(fanout.count()));
   text += line;
+
+  if (view.redis != nullptr) text += redis_prometheus(*view.redis);
 
   text +=
       "# HELP sse_topic_subscribers subscribers of the busiest topics\n"

@@ -72,15 +72,6 @@ StreamRequest parse_stream_request(const Request& request) {
   return stream;
 }
 
-std::string gap_data(std::string_view last_event_id, uint64_t oldest_id) {
-  std::string json = "{\"lastEventId\":\"";
-  // Header bytes are read as Latin-1 (RFC 9110 §5.5), so every byte maps to
-  // one code point and the result is valid JSON whatever was sent.
-  append_json_escaped(json, last_event_id.substr(0, 64), TextEncoding::kLatin1);
-  json += "\",\"oldestId\":\"" + std::to_string(oldest_id) + "\"}";
-  return json;
-}
-
 std::string stream_head(std::string_view cors_origin, bool keep_alive) {
   ResponseBuilder head(200);
   head.header("Content-Type", "text/event-stream")
@@ -89,6 +80,20 @@ std::string stream_head(std::string_view cors_origin, bool keep_alive) {
       .header("X-Accel-Buffering", "no");
   add_cors_headers(head, cors_origin);
   return head.finish_head();
+}
+
+std::vector<FrameRef> resume_frames(const StreamRequest& request, const ResumePlan& plan,
+                                    Replay replay, bool& gap) {
+  std::vector<FrameRef> frames;
+  gap = plan.gap || replay.skipped_through != 0;
+  if (gap) {
+    // The notice's id is where the stream goes on from: after what the
+    // replay bound left out, or after what the log no longer has.
+    uint64_t gap_id = std::max(plan.gap_id, replay.skipped_through);
+    frames.push_back(encode_event(gap_id, "gap", gap_data(request.last_event_id, plan.oldest_id)));
+  }
+  for (FrameRef& frame : replay.frames) frames.push_back(std::move(frame));
+  return frames;
 }
 
 StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
@@ -100,16 +105,7 @@ StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
   if (!request.resume) return start;
   Replay replay;
   if (plan.replay) replay = events.replay(plan.replay_after, request.topics, max_replay_bytes);
-  bool gap = plan.gap || replay.skipped_through != 0;
-  if (gap) {
-    // The notice's id is where the stream goes on from: after what the
-    // replay bound left out, or after what the log no longer has.
-    uint64_t gap_id = std::max(plan.gap_id, replay.skipped_through);
-    start.frames.push_back(
-        encode_event(gap_id, "gap", gap_data(request.last_event_id, plan.oldest_id)));
-  }
-  start.gap = gap;
-  for (FrameRef& frame : replay.frames) start.frames.push_back(std::move(frame));
+  start.frames = resume_frames(request, plan, std::move(replay), start.gap);
   return start;
 }
 
@@ -138,6 +134,7 @@ StreamHandler::StreamHandler(ServerContext& context, Exchange& exchange)
     : Subscriber(exchange.out_queue()), context_(context), exchange_(exchange) {}
 
 StreamHandler::~StreamHandler() {
+  if (fetching_) context_.events.cancel_resume(this);
   context_.broadcaster.unsubscribe(*this);
 }
 
@@ -171,6 +168,23 @@ Handler::Next StreamHandler::on_head(const Request& request) {
     exchange_.respond(stream_full_answer(config, "too many topics: try again later"), {}, false);
     return Next::kDone;
   }
+  uint64_t resume_id = 0;
+  if (stream.resume && !context_.events.resumes_locally(stream.last_event_id) &&
+      parse_event_id(stream.last_event_id, resume_id)) {
+    // The log must read its shared history first: answer now, replay later.
+    ++context_.counters.replays;
+    exchange_.begin_stream();
+    out_queue().push(FrameRef::copy_of(stream_head(config.cors, true) +
+                                       encode_stream_open(jittered_retry(config.retry_ms))));
+    ++context_.counters.streams_opened;
+    context_.broadcaster.subscribe(*this, {}, mono_ms());  // heartbeats only, meanwhile
+    request_ = std::move(stream);
+    fetching_ = true;
+    context_.events.fetch_resume(resume_id, request_.topics,
+                                 std::min(kMaxReplayBytes, config.history_bytes), this);
+    exchange_.flush();
+    return Next::kDone;
+  }
   ResumePlan plan;
   if (stream.resume) {
     plan = context_.events.plan_resume(stream.last_event_id);
@@ -184,8 +198,7 @@ Handler::Next StreamHandler::on_head(const Request& request) {
   OutQueue& out = out_queue();
   out.push(FrameRef::copy_of(start.head + start.opening));
   for (FrameRef& frame : start.frames) out.push(std::move(frame));
-  start_end_ = out.bytes_written() + out.backlog_bytes();
-  start_end_frames_ = out.frames_written() + out.frame_count();
+  mark_start_end();
   ++context_.counters.streams_opened;
   context_.broadcaster.subscribe(*this, stream.topics, mono_ms());
   if (!log_quiet()) {
@@ -194,7 +207,33 @@ Handler::Next StreamHandler::on_head(const Request& request) {
   return Next::kDone;
 }
 
+void StreamHandler::mark_start_end() {
+  const OutQueue& out = out_queue();
+  start_end_ = out.bytes_written() + out.backlog_bytes();
+  start_end_frames_ = out.frames_written() + out.frame_count();
+}
+
+void StreamHandler::on_resumed(const ResumePlan& plan, Replay replay) noexcept {
+  fetching_ = false;
+  if (!exchange_.is_open()) return;
+  bool gap = false;
+  OutQueue& out = out_queue();
+  for (FrameRef& frame : resume_frames(request_, plan, std::move(replay), gap)) {
+    out.push(std::move(frame));
+  }
+  if (gap) ++context_.counters.gaps;
+  mark_start_end();
+  // From heartbeats only to the stream's topics: in this pass, before the
+  // broadcaster delivers, so the events after the replay all come live.
+  context_.broadcaster.unsubscribe(*this);
+  context_.broadcaster.subscribe(*this, request_.topics, mono_ms());
+  request_ = StreamRequest();
+  exchange_.flush();
+}
+
 void StreamHandler::on_close() {
+  if (fetching_) context_.events.cancel_resume(this);
+  fetching_ = false;
   context_.broadcaster.unsubscribe(*this);
 }
 

@@ -20,10 +20,12 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <stdexcept>
 
 namespace {
@@ -878,4 +880,335 @@ SpawnOptions measured(long fd_limit) {
   if (!asan.empty()) asan += ":";
   options.env.push_back("ASAN_OPTIONS=" + asan + "quarantine_size_mb=2");
   return options;
+}
+
+// -------------------------------------------------------------------- Redis
+
+namespace {
+
+// Where the whole value starting at body[pos] ends ({...} with strings
+// skipped), or npos.
+std::size_t object_end(const std::string& body, std::size_t pos) {
+  int depth = 0;
+  bool in_string = false;
+  for (; pos < body.size(); ++pos) {
+    char c = body[pos];
+    if (in_string) {
+      if (c == '\\') ++pos;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '{') ++depth;
+    if (c == '}' && --depth == 0) return pos + 1;
+  }
+  return std::string::npos;
+}
+
+// Positions just after every `"key":` (and spaces) in the text: a key may
+// also occur as a string value ("state":"connected"), which has no colon.
+std::vector<std::size_t> values_of(const std::string& body, const std::string& key) {
+  std::vector<std::size_t> found;
+  const std::string quoted = "\"" + key + "\"";
+  for (std::size_t pos = body.find(quoted); pos != std::string::npos;
+       pos = body.find(quoted, pos + 1)) {
+    std::size_t at = pos + quoted.size();
+    while (at < body.size() && std::isspace(static_cast<unsigned char>(body[at]))) ++at;
+    if (at >= body.size() || body[at] != ':') continue;
+    ++at;
+    while (at < body.size() && std::isspace(static_cast<unsigned char>(body[at]))) ++at;
+    found.push_back(at);
+  }
+  return found;
+}
+
+// Where the RESP reply starting at s[pos] ends, or npos while incomplete.
+std::size_t resp_end(const std::string& s, std::size_t pos) {
+  if (pos >= s.size()) return std::string::npos;
+  std::size_t eol = s.find("\r\n", pos);
+  if (eol == std::string::npos) return std::string::npos;
+  long count = std::atol(s.c_str() + pos + 1);
+  switch (s[pos]) {
+    case '$':
+      if (count < 0) return eol + 2;
+      return s.size() >= eol + 2 + count + 2 ? eol + 2 + count + 2 : std::string::npos;
+    case '*':
+      pos = eol + 2;
+      for (long i = 0; i < count && pos != std::string::npos; ++i) pos = resp_end(s, pos);
+      return pos;
+    default:  // + - : and the other one-line types
+      return eol + 2;
+  }
+}
+
+std::string redis_server_path() {
+  const char* env = std::getenv("SSE_REDIS_SERVER");
+  return (env != nullptr && *env != '\0') ? env : "/usr/bin/redis-server";
+}
+
+// A port nothing listens on right now: bind port 0, read it, close. Another
+// process may take it before Redis does; the caller retries then.
+int free_loopback_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof addr;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  if (port == 0) throw std::runtime_error("no free loopback port");
+  return port;
+}
+
+}  // namespace
+
+std::string json_object(const std::string& body, const std::string& key) {
+  for (std::size_t at : values_of(body, key)) {
+    if (body[at] != '{') continue;
+    std::size_t end = object_end(body, at);
+    if (end != std::string::npos) return body.substr(at, end - at);
+  }
+  return "";
+}
+
+bool json_true(const std::string& body, const std::string& key) {
+  for (std::size_t at : values_of(body, key)) {
+    if (body.compare(at, 4, "true") == 0) return true;
+  }
+  return false;
+}
+
+bool wait_redis_connected(int port, Deadline deadline) {
+  for (;;) {
+    if (json_true(json_object(stats(port), "redis"), "connected")) return true;
+    if (passed(deadline)) return false;
+    pause_ms(20, deadline);
+  }
+}
+
+RedisProcess::RedisProcess(bool append_only, bool start_now) : append_only_(append_only) {
+  if (access(redis_server_path().c_str(), X_OK) != 0) {
+    throw std::runtime_error(redis_server_path() + " is not installed (apt-get install redis-server)");
+  }
+  port_ = free_loopback_port();
+  if (!start_now) return;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (launch()) return;
+    port_ = free_loopback_port();  // taken meanwhile: another one
+  }
+  throw std::runtime_error("redis-server did not start; log in " + dir_.path());
+}
+
+RedisProcess::~RedisProcess() {
+  kill9();
+}
+
+void RedisProcess::start() {
+  if (!launch()) {
+    throw std::runtime_error("redis-server exited at start on port " + std::to_string(port_) +
+                             "; log in " + dir_.path() + "/redis.log");
+  }
+}
+
+bool RedisProcess::launch() {
+  std::vector<std::string> args = {redis_server_path(), "--bind", "127.0.0.1", "--port",
+                                   std::to_string(port_), "--save", "", "--dir", dir_.path(),
+                                   "--daemonize", "no", "--logfile", dir_.path() + "/redis.log"};
+  if (append_only_) {
+    args.insert(args.end(), {"--appendonly", "yes", "--appendfsync", "always"});
+  } else {
+    args.insert(args.end(), {"--appendonly", "no"});
+  }
+  std::vector<char*> argv;
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  // Loading an AOF or a dump answers -LOADING for a while: wait for PONG.
+  Deadline deadline = after_ms(10000);
+  for (;;) {
+    ExitStatus status;
+    if (wait_child(pid_, SteadyClock::now(), status)) {
+      pid_ = -1;
+      return false;
+    }
+    if (command({"PING"}, 1000) == "+PONG\r\n") return true;
+    if (passed(deadline)) {
+      kill9();
+      throw std::runtime_error("redis-server did not answer PING within 10 s; log in " +
+                               dir_.path() + "/redis.log");
+    }
+    pause_ms(20, deadline);
+  }
+}
+
+void RedisProcess::kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);  // works on a stopped process too
+  ExitStatus ignored;
+  wait_child(pid_, after_ms(10000), ignored);
+  pid_ = -1;
+}
+
+void RedisProcess::pause() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void RedisProcess::resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
+bool RedisProcess::running() {
+  if (pid_ <= 0) return false;
+  ExitStatus status;
+  if (wait_child(pid_, SteadyClock::now(), status)) pid_ = -1;
+  return pid_ > 0;
+}
+
+std::string RedisProcess::command(const std::vector<std::string>& args, long timeout_ms) {
+  std::string request = "*" + std::to_string(args.size()) + "\r\n";
+  for (const std::string& arg : args) {
+    request += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+  }
+  try {
+    Client client(port_);
+    if (!client.send(request, timeout_ms)) return "";
+    bool complete = client.read_until(
+        [](const std::string& buffer) { return resp_end(buffer, 0) != std::string::npos; },
+        after_ms(timeout_ms));
+    return complete ? client.buffer().substr(0, resp_end(client.buffer(), 0)) : "";
+  } catch (const std::runtime_error&) {
+    return "";  // nothing listening
+  }
+}
+
+// ------------------------------------------------------------------ ledger
+
+Watcher::Watcher(std::string name, int port, std::string target, std::size_t from,
+                 const std::string& extra_headers)
+    : name_(std::move(name)), target_(std::move(target)), from_(from) {
+  stream_ = std::make_unique<SseStream>(port, target_, extra_headers);
+  if (stream_->head.status != 200) {
+    throw std::runtime_error("watcher " + name_ + ": GET " + target_ + " answered " +
+                             std::to_string(stream_->head.status));
+  }
+}
+
+std::vector<SseEvent> Watcher::events() {
+  std::vector<SseEvent> all = earlier_;
+  all.insert(all.end(), stream_->parser.events.begin(), stream_->parser.events.end());
+  return all;
+}
+
+std::vector<unsigned long long> Watcher::ids() {
+  std::vector<unsigned long long> out;
+  for (const SseEvent& event : events()) {
+    if (event.type != "gap") out.push_back(to_id(event.last_event_id));
+  }
+  return out;
+}
+
+bool Watcher::reconnect(int port) {
+  stream_->collect(200);  // what the old connection still carried
+  earlier_.insert(earlier_.end(), stream_->parser.events.begin(), stream_->parser.events.end());
+  std::string headers;
+  if (!earlier_.empty()) headers = "Last-Event-ID: " + earlier_.back().last_event_id + "\r\n";
+  stream_.reset();
+  stream_ = std::make_unique<SseStream>(port, target_, headers);
+  return stream_->head.status == 200;
+}
+
+Delivery tally(const std::vector<unsigned long long>& acked,
+               const std::vector<Watcher*>& watchers) {
+  Delivery result;
+  result.published = acked.size();
+  std::vector<bool> missing(acked.size(), false);
+  std::set<unsigned long long> acked_set(acked.begin(), acked.end());
+  auto note = [&result](const std::string& text) {
+    if (result.detail.size() < 2000) result.detail += text + "\n";
+  };
+  for (Watcher* watcher : watchers) {
+    std::set<unsigned long long> seen;
+    unsigned long long previous = 0;
+    for (const SseEvent& event : watcher->events()) {
+      if (event.type == "gap") {
+        ++result.gaps;
+        note(watcher->name() + ": gap " + event.data + " id " + event.last_event_id);
+        continue;
+      }
+      unsigned long long id = to_id(event.last_event_id);
+      if (!seen.insert(id).second) {
+        ++result.duplicated;
+        note(watcher->name() + ": duplicate " + std::to_string(id));
+      } else if (id <= previous) {
+        ++result.disordered;
+        note(watcher->name() + ": " + std::to_string(id) + " after " + std::to_string(previous));
+      }
+      if (acked_set.count(id) == 0) ++result.unacknowledged;
+      previous = id;
+    }
+    for (std::size_t i = watcher->from(); i < acked.size(); ++i) {
+      if (seen.count(acked[i]) != 0) continue;
+      if (!missing[i]) note(watcher->name() + ": missing " + std::to_string(acked[i]));
+      missing[i] = true;
+    }
+  }
+  result.lost = static_cast<std::size_t>(std::count(missing.begin(), missing.end(), true));
+  result.delivered = result.published - result.lost;
+  return result;
+}
+
+bool wait_delivered(const std::vector<unsigned long long>& acked,
+                    const std::vector<Watcher*>& watchers, Deadline deadline, long settle_ms) {
+  auto open_streams_of = [&watchers]() {
+    std::vector<SseStream*> open;
+    for (Watcher* watcher : watchers) {
+      if (!watcher->stream().client.peer_closed()) open.push_back(&watcher->stream());
+    }
+    return open;
+  };
+  bool complete = false;
+  for (;;) {
+    complete = true;
+    for (Watcher* watcher : watchers) {
+      std::vector<unsigned long long> got = watcher->ids();
+      std::set<unsigned long long> seen(got.begin(), got.end());
+      for (std::size_t i = watcher->from(); i < acked.size() && complete; ++i) {
+        complete = seen.count(acked[i]) != 0;
+      }
+    }
+    if (complete || passed(deadline)) break;
+    std::vector<SseStream*> open = open_streams_of();
+    if (open.empty()) break;  // nothing more can arrive
+    pump_streams(open, std::min(50, ms_left(deadline)));
+  }
+  Deadline settle = after_ms(settle_ms);
+  while (ms_left(settle) > 0) {
+    std::vector<SseStream*> open = open_streams_of();
+    if (open.empty()) break;
+    pump_streams(open, ms_left(settle));
+  }
+  return complete;
+}
+
+void print_fault(const std::string& name, const Delivery& delivery) {
+  std::printf("FAULT %s: published=%zu delivered=%zu lost=%zu duplicated=%zu gaps=%zu\n",
+              name.c_str(), delivery.published, delivery.delivered, delivery.lost,
+              delivery.duplicated, delivery.gaps);
+  std::fflush(stdout);
 }

@@ -344,3 +344,114 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// ------------------------------------------------------------------- Redis
+
+// The object value `{...}` after "key": (braces matched, strings skipped), or
+// "" if absent: e.g. the "redis" object of /stats, whose "gaps" must not be
+// confused with the top-level one.
+std::string json_object(const std::string& body, const std::string& key);
+
+// True when some "key": in the text is followed by `true`.
+bool json_true(const std::string& body, const std::string& key);
+
+// Polls /stats until its "redis" object says "connected": true.
+bool wait_redis_connected(int port, Deadline deadline);
+
+// One redis-server child (Debian's /usr/bin/redis-server) on a free loopback
+// port with its own data directory, for the --redis tests. Started with
+// `--save '' --appendonly no` (nothing persisted), or with `append_only`:
+// `--appendonly yes --appendfsync always` (every write fsynced before Redis
+// answers). kill9() / pause() / resume() are the faults; start() again
+// restarts on the same port and directory, so it loads whatever it persisted
+// there (the AOF, or a dump.rdb a SAVE wrote). Killed by PID on destruction.
+class RedisProcess {
+ public:
+  // Picks a free port and, with `start_now`, starts (retrying with another
+  // port if this one was taken meanwhile). Throws if Redis does not answer
+  // PING within 10 s.
+  explicit RedisProcess(bool append_only = false, bool start_now = true);
+  ~RedisProcess();
+
+  RedisProcess(const RedisProcess&) = delete;
+  RedisProcess& operator=(const RedisProcess&) = delete;
+
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::string& dir() const { return dir_.path(); }
+  void set_append_only(bool on) { append_only_ = on; }
+
+  // Starts redis-server on port() and waits for PONG; throws on failure.
+  void start();
+  void kill9();   // SIGKILL (also when stopped), and reaped
+  void pause();   // SIGSTOP: the sockets stay open, nothing is answered
+  void resume();  // SIGCONT
+  bool running();
+
+  // Sends one command (RESP array of bulk strings) on a fresh connection and
+  // returns the raw RESP reply ("+OK\r\n", ":3\r\n", ...), "" on failure.
+  std::string command(const std::vector<std::string>& args, long timeout_ms = 5000);
+
+ private:
+  bool launch();  // false when the child exited (port taken) before PONG
+
+  TempDir dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  bool append_only_ = false;
+};
+
+// A subscriber as an application sees it: one stream, reconnected with
+// Last-Event-ID when it is closed, its events (gap notices included) kept
+// across the connections. `from` is how many acknowledged ids the test's
+// ledger held when it opened: it expects every one acknowledged after.
+class Watcher {
+ public:
+  Watcher(std::string name, int port, std::string target, std::size_t from,
+          const std::string& extra_headers = "");
+
+  const std::string& name() const { return name_; }
+  std::size_t from() const { return from_; }
+  SseStream& stream() { return *stream_; }
+
+  // Events of every connection so far, in arrival order.
+  std::vector<SseEvent> events();
+  // Ids of those events, gap notices left out.
+  std::vector<unsigned long long> ids();
+  // Closes the current connection (if any) and opens a new one on `port`
+  // with Last-Event-ID: the last id received; true on a 200.
+  bool reconnect(int port);
+
+ private:
+  std::string name_;
+  std::string target_;
+  std::size_t from_;
+  std::vector<SseEvent> earlier_;  // events of closed connections
+  std::unique_ptr<SseStream> stream_;
+};
+
+// What the watchers got, measured against the acknowledged ids (202s, in the
+// order the sequential publishes were answered).
+struct Delivery {
+  std::size_t published = 0;   // acknowledged ids
+  std::size_t delivered = 0;   // acknowledged ids that reached every watcher expecting them
+  std::size_t lost = 0;        // acknowledged ids missing from at least one such watcher
+  std::size_t duplicated = 0;  // deliveries of an id a watcher already had
+  std::size_t disordered = 0;  // an event id not above the one before it on the same watcher
+  std::size_t gaps = 0;        // gap notices received
+  std::size_t unacknowledged = 0;  // delivered ids no 202 named (a 503 whose outcome was unknown)
+  std::string detail;          // the first few problems, for failure messages
+};
+Delivery tally(const std::vector<unsigned long long>& acked,
+               const std::vector<Watcher*>& watchers);
+
+// Reads every watcher's stream until each has every acknowledged id it
+// expects, or the deadline; then reads `settle_ms` more (a duplicate or a
+// stray event would show up there). True when all arrived.
+bool wait_delivered(const std::vector<unsigned long long>& acked,
+                    const std::vector<Watcher*>& watchers, Deadline deadline,
+                    long settle_ms = 300);
+
+// "FAULT <name>: published=N delivered=N lost=N duplicated=N gaps=N" on
+// stdout, flushed.
+void print_fault(const std::string& name, const Delivery& delivery);

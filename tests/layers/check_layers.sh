@@ -16,7 +16,8 @@ declare -A may_include=(
   [loop]="base"                           # fds, readiness, timers, output queues
   [http]="base loop"                      # bytes in, requests out
   [events]="base loop"                    # ids, frames, history, fan-out
-  [server]="base loop http events"        # connections, handlers, the server
+  [redis]="base loop events"              # the shared event log: hiredis on our reactor
+  [server]="base loop http events redis"  # connections, handlers, the server
 )
 
 status=0

@@ -104,6 +104,15 @@ class Broadcaster {
   // call to the next: the event log that assigns them promises it.
   void enqueue(uint64_t id, std::string_view topic, std::string_view event, std::string_view data);
   bool has_pending() const { return !pending_.empty(); }  // for tests
+  // The oldest id queued and not yet delivered; 0 when nothing is pending.
+  // Everything below it has reached the subscribers (and the History).
+  uint64_t oldest_pending_id() const { return pending_.empty() ? 0 : pending_.front().id; }
+
+  // Delivers what is pending, then queues `notice` to every subscriber and
+  // flushes them: a gap notice from a shared log that lost events whose
+  // topics nobody knows any more. Order is kept: the notice follows every
+  // event delivered before it and precedes every event enqueued after it.
+  void broadcast_notice(const FrameRef& notice, int64_t now_ms);
 
   void subscribe(Subscriber& subscriber, const std::vector<std::string>& topics, int64_t now_ms);
   void unsubscribe(Subscriber& subscriber);

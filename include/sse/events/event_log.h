@@ -69,6 +69,16 @@ struct ResumePlan {
 // What a replay sends: the frames, and whether its bound left some out.
 using Replay = History::Replay;
 
+// A stream waiting for a resume the log could not plan from memory
+// (EventLog::fetch_resume): hears the plan and the frames to replay.
+class ResumeDone {
+ public:
+  virtual void on_resumed(const ResumePlan& plan, Replay replay) noexcept = 0;
+
+ protected:
+  ~ResumeDone() = default;
+};
+
 // A replay is at most this many bytes of frames (or --history-bytes, if
 // smaller): beyond it the oldest events are left out and the stream starts
 // with a gap notice instead. It bounds what one resuming client can make us
@@ -98,6 +108,23 @@ class EventLog {
   virtual Replay replay(uint64_t after_id, const std::vector<std::string>& topics,
                         size_t max_bytes) const = 0;
 
+  // A shared log keeps only the recent tail in memory. When the tail does
+  // not reach back to `last_event_id` (or the id is newer than anything
+  // seen here), resumes_locally() is false, and the stream asks
+  // fetch_resume() instead, which answers through `done` in a later loop
+  // pass with the plan and the frames (at most `max_bytes`), the events
+  // delivered here meanwhile included: the stream subscribes in on_resumed()
+  // and from then on gets live events. cancel_resume(): `done` is going away.
+  virtual bool resumes_locally(std::string_view last_event_id) const {
+    (void)last_event_id;
+    return true;
+  }
+  virtual void fetch_resume(uint64_t after_id, const std::vector<std::string>& topics,
+                            size_t max_bytes, ResumeDone* done) {
+    (void)after_id, (void)topics, (void)max_bytes, (void)done;
+  }
+  virtual void cancel_resume(ResumeDone* done) { (void)done; }
+
   virtual size_t retained() const = 0;   // events kept for replay (/stats)
   virtual uint64_t last_id() const = 0;  // the newest id assigned (/stats)
 };
@@ -106,5 +133,11 @@ inline constexpr int64_t kIdempotencyWindowMs = 10 * 60 * 1000;
 
 // Reads an event id as a client sends it back (decimal, nothing else).
 bool parse_event_id(std::string_view text, uint64_t& id);
+
+// The resume plan from a history that holds every event this process
+// delivered after history.complete_after(), `last_id` the newest id handed
+// to the broadcaster: how both logs plan a resume from memory.
+ResumePlan plan_resume_from(const History& history, uint64_t last_id,
+                            std::string_view last_event_id);
 
 }  // namespace sse

@@ -34,6 +34,11 @@ class History {
           size_t max_bytes = std::numeric_limits<size_t>::max());
 
   void add(uint64_t id, std::string_view topic, FrameRef frame);
+  // Events up to `id` were lost before they reached us (a shared log told
+  // us so): a replay from before it is no longer complete.
+  void mark_lost_through(uint64_t id) {
+    if (id > complete_after_) complete_after_ = id;
+  }
 
   size_t size() const { return events_.size(); }
   bool empty() const { return events_.empty(); }

@@ -27,6 +27,12 @@ FrameRef encode_event(uint64_t id, std::string_view event, std::string_view data
 // ":<text>\n\n" — ignored by EventSource; keeps proxies and NATs awake.
 FrameRef encode_comment(std::string_view text);
 
+// The data of a gap notice (SPEC "The event stream"):
+// {"lastEventId":"<escaped, at most 64 bytes>","oldestId":"<id>"}.
+// Sent when a stream starts (stream_handler) and, with a shared log, when
+// the log itself lost events (redis_event_log).
+std::string gap_data(std::string_view last_event_id, uint64_t oldest_id);
+
 // "retry: <ms>\n: stream open\n\n": the reconnection delay, then a comment
 // so that the client (and any proxy) sees a complete event block at once.
 std::string encode_stream_open(int64_t retry_ms);

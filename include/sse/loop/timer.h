@@ -7,7 +7,8 @@
 // timeout arithmetic of its own. A timer that fires several times while
 // the loop is busy runs its callback once when the loop gets to it: the
 // expiration count is read (which re-arms the fd) and thrown away, so a
-// late tick is one tick, never a burst of catch-up ticks.
+// late tick is one tick, never a burst of catch-up ticks. The Redis link
+// (redis_link.h) also uses one-shot timers for its reconnect backoff.
 #pragma once
 
 #include <cstdint>
@@ -28,9 +29,16 @@ class Timer final : public EventHandler {
 
   // Starts (or restarts) the timer with the given period. False on failure.
   bool start(int64_t period_ms);
+  // Fires once, `delay_ms` from now (a reconnect backoff, a deadline);
+  // replaces whatever was set before. False on failure.
+  bool start_once(int64_t delay_ms);
+  // Disarms it: nothing fires until the next start.
+  void stop();
   void on_events(uint32_t events) noexcept override;
 
  private:
+  bool arm(int64_t first_ms, int64_t period_ms);
+
   Reactor& reactor_;
   std::function<void()> on_fire_;
   UniqueFd fd_;

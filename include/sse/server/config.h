@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "sse/redis/redis_address.h"
+
 namespace sse {
 
 inline constexpr const char* kServerVersion = "0.1.0";
@@ -37,6 +39,12 @@ struct Config {
   size_t max_topics = 65536;         // topics that may exist at once
   std::string cors = "*";
   bool quiet = false;
+  // --redis (or SSE_REDIS_URL): empty means the in-memory event log. The
+  // address is parsed here and resolved once by main() (redis_address.h).
+  std::string redis_url;
+  RedisAddress redis;
+  std::string redis_prefix = "sse:";  // of every key and channel
+  int64_t redis_timeout_ms = 2000;    // connect and command deadline
 };
 
 struct ParsedArgs {
@@ -46,9 +54,10 @@ struct ParsedArgs {
   std::string error;  // for kError: one line naming the option
 };
 
-// `env_token` is the value of SSE_PUBLISH_TOKEN (nullptr when unset); the
-// --publish-token option wins over it.
-ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_token);
+// `env_token` is the value of SSE_PUBLISH_TOKEN and `env_redis` that of
+// SSE_REDIS_URL (nullptr when unset); the options win over them.
+ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_token,
+                        const char* env_redis = nullptr);
 
 std::string usage_text();
 

@@ -22,12 +22,13 @@
 #include <vector>
 
 #include "sse/events/broadcaster.h"
-#include "sse/events/local_event_log.h"
+#include "sse/events/event_log.h"
 #include "sse/http/static_files.h"
 #include "sse/loop/listener.h"
 #include "sse/loop/reactor.h"
 #include "sse/loop/signals.h"
 #include "sse/loop/timer.h"
+#include "sse/redis/redis_event_log.h"
 #include "sse/server/config.h"
 #include "sse/server/connection.h"
 #include "sse/server/stats.h"
@@ -49,6 +50,7 @@ class Server {
   int run();
 
  private:
+  std::unique_ptr<EventLog> make_event_log();
   void on_accept(UniqueFd fd, const sockaddr_storage& peer);
   void on_tick();
   void on_housekeeping();
@@ -59,7 +61,10 @@ class Server {
   Config config_;
   Reactor reactor_;
   Broadcaster broadcaster_;
-  LocalEventLog events_;
+  // The in-memory log (LocalEventLog), or with --redis the shared one;
+  // redis_ points at the latter for /stats (null without --redis).
+  std::unique_ptr<EventLog> events_;
+  RedisEventLog* redis_;
   StaticFiles files_;
   ServerCounters counters_;
   std::vector<Connection*> closed_;

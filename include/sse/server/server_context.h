@@ -14,6 +14,7 @@ class Broadcaster;
 class Connection;
 class EventLog;
 class Reactor;
+class RedisEventLog;
 class StaticFiles;
 struct Config;
 struct ServerCounters;
@@ -27,6 +28,7 @@ struct ServerContext {
   ServerCounters& counters;
   std::vector<Connection*>& closed;  // destroyed by the server after each pass
   std::vector<Connection*>& ready;   // resumed by the server in the next pass
+  const RedisEventLog* redis = nullptr;  // the shared log, for /stats (null without --redis)
 };
 
 }  // namespace sse

@@ -14,6 +14,7 @@
 namespace sse {
 
 class Broadcaster;
+class RedisEventLog;
 
 struct ServerCounters {
   int64_t started_mono_ms = 0;
@@ -40,6 +41,7 @@ struct StatsView {
   size_t history_size;  // events the event log keeps for replay
   uint64_t last_id;     // the newest id the event log assigned
   int64_t now_mono_ms;
+  const RedisEventLog* redis = nullptr;  // with --redis: the link's figures
 };
 
 std::string stats_json(const StatsView& view);

@@ -11,6 +11,11 @@
 // the connection's output queue, then subscribes to the broadcaster:
 // single-threaded, so no event can slip in between the two.
 //
+// With a shared log whose memory tail does not reach back to the client's
+// id, the replay is read from Redis first (EventLog::fetch_resume): the
+// head goes out at once, and the handler subscribes when the replay is
+// queued (on_resumed), so again nothing slips in between.
+//
 // From then on the handler *is* the subscriber: the broadcaster queues
 // frames on the connection's queue and calls flush_frames(), which writes
 // them and applies the slow-consumer rule (SPEC "Slow consumers and
@@ -69,8 +74,10 @@ StreamStart start_stream(const StreamRequest& request, const ResumePlan& plan,
                          const EventLog& events, std::string_view cors_origin, int64_t retry_ms,
                          size_t max_replay_bytes = kMaxReplayBytes);
 
-// {"lastEventId":"<escaped, at most 64 bytes>","oldestId":"<id>"}
-std::string gap_data(std::string_view last_event_id, uint64_t oldest_id);
+// The frames of a resume: a gap notice when the plan or the replay's bound
+// says so, then the replayed events. Sets `gap` accordingly.
+std::vector<FrameRef> resume_frames(const StreamRequest& request, const ResumePlan& plan,
+                                    Replay replay, bool& gap);
 
 // The whole answer to GET /sse when the server is full: the stream head, a
 // retry: of several seconds (jittered), a comment saying why; the
@@ -82,7 +89,7 @@ FrameRef stream_full_answer(const Config& config,
 // server do not all come back in the same millisecond.
 int64_t jittered_retry(int64_t retry_ms);
 
-class StreamHandler final : public Handler, public Subscriber {
+class StreamHandler final : public Handler, public Subscriber, private ResumeDone {
  public:
   StreamHandler(ServerContext& context, Exchange& exchange);
   ~StreamHandler() override;
@@ -92,6 +99,14 @@ class StreamHandler final : public Handler, public Subscriber {
   void flush_frames() noexcept override;
 
  private:
+  // A resume the event log answers later (a shared log reading Redis):
+  // the head and retry hint go out at once, the stream gets heartbeats
+  // (it is subscribed to no topic meanwhile), and on_resumed() queues the
+  // gap notice and replay, then subscribes to the topics.
+  void on_resumed(const ResumePlan& plan, Replay replay) noexcept override;
+  // Marks where the stream's start ends in the queue (see start_unsent).
+  void mark_start_end();
+
   // What is still unsent of the stream's start, in the queue's cost terms
   // (bytes plus entries; the queue is FIFO: the start goes first).
   size_t start_unsent() const;
@@ -101,6 +116,8 @@ class StreamHandler final : public Handler, public Subscriber {
   // The queue's bytes_written() once the whole start will have been sent.
   uint64_t start_end_ = 0;
   uint64_t start_end_frames_ = 0;  // and its frames_written()
+  bool fetching_ = false;          // waiting for on_resumed()
+  StreamRequest request_;          // kept while fetching_
 };
 
 std::unique_ptr<Handler> make_stream_handler(ServerContext& context, Exchange& exchange);

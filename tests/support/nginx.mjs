@@ -1,0 +1,172 @@
+// nginx.mjs — Debian's nginx (/usr/sbin/nginx, package nginx-light) in front
+// of sse-server instances, for the Node test scripts (tests/client,
+// tests/browser).
+//
+// Fills tests/nginx/two-instances.conf into a fresh temporary folder (logs,
+// temporary files, pid file all inside it), runs nginx in the foreground as
+// a child of this process (`daemon off`) on a free 127.0.0.1 port, waits,
+// with a deadline, until it answers HTTP there, and stops it by its PID
+// (SIGTERM: nginx's fast shutdown, which also ends open streams; SIGKILL
+// after 5 s) and removes the folder.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './redis.mjs';
+
+export const NGINX = process.env.NGINX || '/usr/sbin/nginx';
+export const TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
+  '../nginx/two-instances.conf');
+
+// Waits, with a deadline, for the nginx binary: the package may still be
+// being installed by apt in the background.
+export async function waitForNginx(timeoutMs = 120000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.accessSync(NGINX, fs.constants.X_OK);
+      return NGINX;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${NGINX} not installed (apt-get install nginx-light)`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+// Resolves once a GET / on 127.0.0.1:port gets any HTTP answer.
+function answersHttp(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const timer = setTimeout(() => { socket.destroy(); resolve(false); }, 1000);
+    let got = '';
+    socket.once('error', () => { clearTimeout(timer); resolve(false); });
+    socket.once('connect', () => socket.write('HEAD /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+    socket.on('data', (c) => {
+      got += c;
+      if (got.startsWith('HTTP/1.')) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(true);
+      }
+    });
+    socket.once('end', () => { clearTimeout(timer); resolve(got.startsWith('HTTP/1.')); });
+  });
+}
+
+// The template with its placeholders replaced.
+export function renderConfig({ prefix, listen, upstreams }) {
+  const [a, b] = upstreams;
+  return fs.readFileSync(TEMPLATE, 'utf8')
+    .replaceAll('{{PREFIX}}', prefix)
+    .replaceAll('{{LISTEN}}', String(listen))
+    .replaceAll('{{UPSTREAM_A}}', a)
+    .replaceAll('{{UPSTREAM_B}}', b);
+}
+
+// Starts nginx balancing over `upstreams` (two "HOST:PORT" strings, or
+// ports on 127.0.0.1); resolves to { child, port, url, dir, stop() }.
+export async function startNginx(upstreams, { timeoutMs = 10000 } = {}) {
+  await waitForNginx();
+  const targets = upstreams.map((u) => (typeof u === 'number' ? `127.0.0.1:${u}` : u));
+  if (targets.length !== 2) throw new Error('two upstreams expected');
+  const deadline = Date.now() + timeoutMs;
+  let lastError = null;
+  while (Date.now() < deadline) {
+    const port = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-nginx-'));
+    // Run as root, nginx's workers switch to "nobody": let them into the
+    // folder for their temporary files.
+    fs.chmodSync(dir, 0o755);
+    const conf = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(conf, renderConfig({ prefix: dir, listen: port, upstreams: targets }));
+    try {
+      return await startOn(port, dir, conf, deadline);
+    } catch (err) {
+      lastError = err;
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (err.fatal) break;
+    }
+  }
+  throw new Error(`nginx did not start: ${lastError?.message ?? 'timed out'}`);
+}
+
+function startOn(port, dir, conf, deadline) {
+  const child = spawn(NGINX, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log'),
+    '-g', `daemon off; pid ${dir}/nginx.pid;`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c) => { output = (output + c).slice(-2000); });
+  child.stderr.on('data', (c) => { output = (output + c).slice(-2000); });
+  const errorLog = () => {
+    try {
+      return fs.readFileSync(path.join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-3).join(' | ');
+    } catch {
+      return '';
+    }
+  };
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const fail = (err) => {
+      if (done) return;
+      done = true;
+      // Not SIGKILL: nginx's workers would outlive their master.
+      child.kill('SIGTERM');
+      reject(err);
+    };
+    child.once('error', (e) => {
+      const err = new Error(`cannot start ${NGINX}: ${e.message}`);
+      err.fatal = true;
+      fail(err);
+    });
+    child.once('exit', (code, signal) => {
+      const err = new Error(`nginx exited (${code ?? signal}) before answering: ` +
+        `${output.trim()} ${errorLog()}`);
+      // Only a port taken meanwhile is worth another try.
+      err.fatal = !/Address already in use/.test(err.message);
+      fail(err);
+    });
+    (async () => {
+      while (!done) {
+        if (await answersHttp(port)) break;
+        if (Date.now() > deadline) {
+          fail(new Error(`nginx did not answer on 127.0.0.1:${port} in time: ${output.trim()} ${errorLog()}`));
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (done) return;
+      done = true;
+      resolve({
+        child,
+        port,
+        dir,
+        url: `http://127.0.0.1:${port}`,
+        errorLog,
+        stop: () => stopNginx(child, dir),
+      });
+    })();
+  });
+}
+
+// Stops nginx by its PID and removes its folder; resolves to the exit code
+// or signal. SIGTERM is nginx's fast shutdown (SIGQUIT, the graceful one,
+// would wait for open event streams to end); SIGKILL only after 5 s, since
+// it would leave the workers running without their master.
+export function stopNginx(child, dir) {
+  const cleanup = (result) => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    return result;
+  };
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve(cleanup(child.exitCode ?? child.signalCode));
+  }
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(kill);
+      resolve(cleanup(code ?? signal));
+    });
+    child.kill('SIGTERM');
+  });
+}
