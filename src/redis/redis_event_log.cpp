@@ -209,17 +209,17 @@ void RedisEventLog::on_ping_timer() {
 
 void RedisEventLog::append(const std::vector<NewEvent>& events, std::string_view idempotency_key,
                            AppendDone* done) {
-  // 202 only when this instance will also hear the announcement: before
-  // its subscription is in place the event would be stored but not
-  // delivered to its own streams.
-  if (!connected()) {
+  // A 202 needs Redis to answer, and this instance to have a position in
+  // the log (synced_): from then on whatever it stores reaches its own
+  // streams too, live or by the read after a resubscription.
+  if (!commands_ready() || !synced_) {
     if (done == nullptr) return;  // a tick while Redis is away: skipped
     ++counters_.publish_failures;
     AppendResult failed;
     failed.ok = false;
-    failed.error = "redis unavailable: " + (commands_.last_error().empty()
-                                                ? std::string("not connected yet")
-                                                : commands_.last_error());
+    failed.error = !commands_ready() && !commands_.last_error().empty()
+                       ? "redis unavailable: " + commands_.last_error()
+                       : std::string("redis unavailable: not connected yet");
     done->on_appended(failed);
     return;
   }

@@ -129,6 +129,7 @@ void RedisLink::handshake() {
          attempts_ = 0;
          state_ = State::kUp;
          told_up_ = true;
+         last_error_.clear();
          log_line("redis %s: connected to %s:%u", name_.c_str(), address_.host.c_str(),
                   static_cast<unsigned>(address_.port));
          owner_.on_link_up(*this);

@@ -17,6 +17,7 @@
 #include "numbered_broadcaster.h"
 #include "sse/events/broadcaster.h"
 #include "sse/events/history.h"
+#include "sse/events/sse_frame.h"
 #include "sse/loop/unique_fd.h"
 
 using sse::FrameRef;
@@ -472,4 +473,22 @@ TEST_CASE("subscribers of the same topics share one joined frame, one queue entr
     Ids ids = s->ids();
     CHECK(std::is_sorted(ids.begin(), ids.end()));
   }
+}
+
+TEST_CASE("a broadcast notice follows what was pending and reaches every subscriber") {
+  Broadcaster broadcaster(10);
+  TestSubscriber on_a(broadcaster), on_b(broadcaster), no_topic(broadcaster);
+  broadcaster.subscribe(on_a, {"a"}, 0);
+  broadcaster.subscribe(on_b, {"b"}, 0);
+  broadcaster.subscribe(no_topic, {}, 0);
+  uint64_t first = broadcaster.publish("a", "", "before");
+  CHECK(broadcaster.oldest_pending_id() == first);
+  broadcaster.broadcast_notice(sse::encode_event(99, "gap", "{}"), 5);
+  CHECK(broadcaster.oldest_pending_id() == 0);  // delivered first, in order
+  uint64_t after = broadcaster.publish("b", "", "after");
+  broadcaster.deliver_pending(6);
+  CHECK(on_a.received == "id: 10\ndata: before\n\nid: 99\nevent: gap\ndata: {}\n\n");
+  CHECK(on_b.received == "id: 99\nevent: gap\ndata: {}\n\nid: 11\ndata: after\n\n");
+  CHECK(no_topic.received == "id: 99\nevent: gap\ndata: {}\n\n");
+  CHECK(after == 11);
 }

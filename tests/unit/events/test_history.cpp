@@ -194,3 +194,14 @@ TEST_CASE("a bounded replay keeps the newest matching events and names the newes
   CHECK(replay.skipped_through == 1000);
   CHECK(history.replay(999, {"even"}).skipped_through == 0);
 }
+
+TEST_CASE("events lost before they arrived make earlier resumes incomplete") {
+  History history(10, 0);
+  history.add(5, "t", sse::encode_event(5, "", "x"));
+  CHECK(history.complete_after() == 0);
+  history.mark_lost_through(8);
+  CHECK(history.complete_after() == 8);
+  history.mark_lost_through(3);  // never moves back
+  CHECK(history.complete_after() == 8);
+  CHECK(history.size() == 1);    // what was kept stays replayable
+}

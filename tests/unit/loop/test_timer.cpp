@@ -62,3 +62,24 @@ TEST_CASE("restarting a timer changes its period without a second fd") {
   CHECK(poll_until(
       reactor, [&] { return fired >= 2; }, 5000));
 }
+
+TEST_CASE("a one-shot timer fires once and then stays quiet") {
+  Reactor reactor;
+  int fired = 0;
+  Timer timer(reactor, [&] { ++fired; });
+  REQUIRE(timer.start_once(5));
+  CHECK(poll_until(
+      reactor, [&] { return fired == 1; }, 5000));
+  reactor.poll(30);
+  CHECK(fired == 1);
+}
+
+TEST_CASE("a stopped timer does not fire") {
+  Reactor reactor;
+  int fired = 0;
+  Timer timer(reactor, [&] { ++fired; });
+  REQUIRE(timer.start_once(10));
+  timer.stop();
+  reactor.poll(40);
+  CHECK(fired == 0);
+}

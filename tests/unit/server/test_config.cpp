@@ -383,3 +383,35 @@ TEST_CASE("load_token_file refuses a directory, a FIFO and an oversized file wit
   CHECK(is_error(token_from(std::string(5000, 'x'))));
   CHECK(token_from(std::string(4096, 'x')) == std::string(4096, 'x'));
 }
+
+TEST_CASE("--redis, --redis-prefix and --redis-timeout-ms are parsed, SSE_REDIS_URL too") {
+  sse::ParsedArgs parsed = sse::parse_config(
+      {"--redis", "redis://:pw@10.0.0.5:6380/2", "--redis-prefix", "app1:", "--redis-timeout-ms",
+       "750"},
+      nullptr);
+  REQUIRE(parsed.action == sse::ParsedArgs::Action::kRun);
+  CHECK(parsed.config.redis.host == "10.0.0.5");
+  CHECK(parsed.config.redis.port == 6380);
+  CHECK(parsed.config.redis.password == "pw");
+  CHECK(parsed.config.redis.db == 2);
+  CHECK(parsed.config.redis_prefix == "app1:");
+  CHECK(parsed.config.redis_timeout_ms == 750);
+
+  sse::ParsedArgs from_env = sse::parse_config({}, nullptr, "127.0.0.1:7000");
+  CHECK(from_env.config.redis.port == 7000);
+  sse::ParsedArgs option_wins = sse::parse_config({"--redis", "h:1"}, nullptr, "127.0.0.1:7000");
+  CHECK(option_wins.config.redis.host == "h");
+  CHECK(sse::parse_config({}, nullptr).config.redis_url.empty());
+}
+
+TEST_CASE("a bad --redis value is exit 2 material, naming the option") {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"--redis", "nonsense"},
+           {"--redis-prefix", "a b"},
+           {"--redis-timeout-ms", "0"},
+           {"--redis", ""}}) {
+    sse::ParsedArgs parsed = sse::parse_config(args, nullptr);
+    CHECK(parsed.action == sse::ParsedArgs::Action::kError);
+    CHECK(parsed.error.find("--redis") != std::string::npos);
+  }
+}
