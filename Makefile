@@ -155,6 +155,7 @@ client-test: sse-server
 browser-test: sse-server
 	SSE_SERVER=./sse-server node tests/browser/test_page.mjs
 	SSE_SERVER=./sse-server node tests/browser/test_cross_origin.mjs
+	SSE_SERVER=./sse-server node tests/browser/test_redis_resume.mjs
 
 # Installs the Debian packages in $(1) that are missing: `apt-get update`
 # once, and only when something is missing, so a ready machine pays nothing.

@@ -42,6 +42,14 @@
 //          --server-pid PID --csv FILE --label NAME
 //          [--warmup W] [--batch 50] [--burst-depth 4] [--sources 8] [--connect-batch 256]
 //          [--connect-timeout-ms 60000] [--grace-ms 10000] [--protocol json|nchan]
+//          [--split-port P2] [--aux-pid PID]...
+// --split-port: every second subscriber (odd index) connects to port P2
+// instead, so N subscribers are split between two servers (two sse-server
+// --redis instances sharing one Redis); publishes still go to --port, and
+// loss, duplication and reordering are judged for every subscriber alike.
+// --aux-pid (repeatable): another process whose CPU time over the same
+// window is reported per delivery beside the server's (Redis, the second
+// instance); summary only, the CSV keeps its columns.
 // Exit status: 0 clean run, 1 any lost/duplicated/reordered event or error,
 // 2 bad usage.
 #include <arpa/inet.h>
@@ -98,6 +106,8 @@ struct Options {
   int connect_timeout_ms = 60000;
   int grace_ms = 10000;  // wait for late deliveries after the last publish
   Protocol protocol = Protocol::kJson;
+  int split_port = 0;         // 0: every subscriber on --port
+  std::vector<int> aux_pids;  // CPU reported beside the server's
 };
 
 constexpr uint64_t kPublisherTag = ~0ULL;
@@ -277,6 +287,9 @@ class Fanout {
   std::vector<Subscriber> subs_;
   Publisher pub_;
   std::string request_;  // the GET /sse request, identical for every subscriber
+  sockaddr_in server2_{};  // --split-port: odd subscribers connect here
+  std::string request2_;
+  bool on_split(size_t i) const { return o_.split_port != 0 && i % 2 == 1; }
 
   // Connect phase.
   std::vector<size_t> retry_;
@@ -299,6 +312,7 @@ class Fanout {
   int64_t t_start_ = 0, t_end_ = 0, first_publish_ = 0, last_delivery_ = 0;
   double self_cpu0_ = 0, self_cpu1_ = 0;
   double srv_cpu0_ = -1, srv_cpu1_ = -1;
+  std::vector<double> aux_cpu0_, aux_cpu1_;
   int srv_core_ = -1;
   bool core_ok_ = false;
   double irq0_ = 0, irq1_ = 0, steal0_ = 0, steal1_ = 0;
@@ -347,7 +361,8 @@ bool Fanout::open_subscriber(size_t i) {
   src.sin_family = AF_INET;
   src.sin_addr.s_addr = htonl(0x7f000001u + uint32_t(i % size_t(o_.sources)));
   if (bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
-      (connect(fd, reinterpret_cast<sockaddr*>(&server_), sizeof server_) != 0 &&
+      (connect(fd, reinterpret_cast<const sockaddr*>(on_split(i) ? &server2_ : &server_),
+               sizeof server_) != 0 &&
        errno != EINPROGRESS)) {
     fail("subscriber %zu: bind/connect: %s", i, std::strerror(errno));
     close(fd);
@@ -392,7 +407,8 @@ void Fanout::on_connected(size_t i) {
     return;
   }
   // The request is ~80 bytes into an empty socket buffer: it goes out whole.
-  if (send(s.fd, request_.data(), request_.size(), MSG_NOSIGNAL) != ssize_t(request_.size())) {
+  const std::string& request = on_split(i) ? request2_ : request_;
+  if (send(s.fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size())) {
     fail("subscriber %zu: send request: %s", i, std::strerror(errno));
     close_subscriber(i, false);
     return;
@@ -878,6 +894,10 @@ void Fanout::measure() {
     srv_core_ = server_cpu_index(o_.server_pid);
     core_ok_ = cpu_irq_steal_s(srv_core_, irq0_, steal0_);
   }
+  for (int pid : o_.aux_pids) {
+    bool sched = true;
+    aux_cpu0_.push_back(server_cpu(pid, sched));
+  }
   const int64_t hard_deadline =
       t_start_ + int64_t(e_ + 1) * std::max<int64_t>(step, 1000000) + 2 * grace + 60000000000LL;
   int64_t all_sent_at = o_.mode == Mode::kTicker ? t_start_ + int64_t(e_) * step : 0;
@@ -918,6 +938,10 @@ void Fanout::measure() {
   t_end_ = mono_ns();
   self_cpu1_ = self_cpu_s();
   if (o_.server_pid > 0) srv_cpu1_ = server_cpu(o_.server_pid, srv_cpu_sched_);
+  for (int pid : o_.aux_pids) {
+    bool sched = true;
+    aux_cpu1_.push_back(server_cpu(pid, sched));
+  }
   core_ok_ = core_ok_ && cpu_irq_steal_s(srv_core_, irq1_, steal1_);
   if (outstanding_ > 0) {  // some event never completed: close the busy span
     busy_wall_ns_ += t_end_ - busy_t0_;
@@ -982,6 +1006,34 @@ int Fanout::report() {
     std::printf("  server CPU      %.3f s = %.2f us per delivery (%s); busy %.0f%% of the window\n",
                 srv_cpu_s, cpu_per_delivery, srv_cpu_sched_ ? "schedstat" : "/proc/PID/stat ticks",
                 window_s > 0 ? srv_cpu_s * 100 / window_s : 0);
+  }
+  for (size_t a = 0; a < o_.aux_pids.size() && a < aux_cpu1_.size(); ++a) {
+    const int pid = o_.aux_pids[a];
+    std::string comm;
+    if (slurp("/proc/" + std::to_string(pid) + "/comm", comm) && !comm.empty() &&
+        comm.back() == '\n')
+      comm.pop_back();
+    if (aux_cpu0_[a] < 0 || aux_cpu1_[a] < 0) {
+      std::printf("  aux CPU         pid %d (%s): unavailable\n", pid, comm.c_str());
+    } else {
+      const double s = aux_cpu1_[a] - aux_cpu0_[a];
+      std::printf("  aux CPU         pid %d (%s): %.3f s = %.2f us per delivery\n", pid,
+                  comm.c_str(), s, unique_ ? s * 1e6 / double(unique_) : 0.0);
+    }
+  }
+  if (o_.split_port != 0) {  // deliveries by server: even subscribers on --port, odd on P2
+    uint64_t got[2] = {0, 0}, want[2] = {0, 0};
+    for (size_t i = 0; i < n_; ++i) {
+      want[i % 2] += e_;
+      for (size_t k = 0; k < e_; ++k) got[i % 2] += seen_[i * e_ + k];
+    }
+    std::printf(
+        "  by server       port %d: %llu of %llu deliveries (lost %llu); port %d: %llu of %llu "
+        "(lost %llu)\n",
+        o_.port, static_cast<unsigned long long>(got[0]), static_cast<unsigned long long>(want[0]),
+        static_cast<unsigned long long>(want[0] - got[0]), o_.split_port,
+        static_cast<unsigned long long>(got[1]), static_cast<unsigned long long>(want[1]),
+        static_cast<unsigned long long>(want[1] - got[1]));
   }
   if (core_ok_) {
     std::printf(
@@ -1058,6 +1110,12 @@ int Fanout::run() {
   }
   request_ = "GET /sse HTTP/1.1\r\nHost: " + o_.host + ':' + std::to_string(o_.port) +
              "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+  if (o_.split_port != 0) {
+    server2_ = server_;
+    server2_.sin_port = htons(uint16_t(o_.split_port));
+    request2_ = "GET /sse HTTP/1.1\r\nHost: " + o_.host + ':' + std::to_string(o_.split_port) +
+                "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+  }
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   subs_.resize(n_);
   seen_.assign(n_ * e_, 0);
@@ -1086,7 +1144,7 @@ int Fanout::run() {
                "--interval-ms I --mode publish|ticker|burst --payload BYTES --server-pid PID "
                "--csv FILE --label NAME [--warmup W] [--batch 50] [--burst-depth 4] [--sources 8] "
                "[--connect-batch 256] [--connect-timeout-ms 60000] [--grace-ms 10000] "
-               "[--protocol json|nchan]\n",
+               "[--protocol json|nchan] [--split-port P2] [--aux-pid PID]...\n",
                msg);
   std::exit(2);
 }
@@ -1147,6 +1205,10 @@ Options parse(int argc, char** argv) {
       o.connect_timeout_ms = to_int(name, value, 1, 3600000);
     else if (name == "--grace-ms")
       o.grace_ms = to_int(name, value, 0, 3600000);
+    else if (name == "--split-port")
+      o.split_port = to_int(name, value, 1, 65535);
+    else if (name == "--aux-pid")
+      o.aux_pids.push_back(to_int(name, value, 1, 1 << 30));
     else if (name == "--protocol") {
       if (value == "json")
         o.protocol = Protocol::kJson;
@@ -1168,6 +1230,9 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.port == 0) usage("--port is required");
+  if (o.split_port != 0 && o.mode == Mode::kTicker) {
+    usage("--split-port is for --mode publish and burst");
+  }
   if (o.protocol == Protocol::kNchan && o.mode == Mode::kTicker) {
     usage("--mode ticker needs sse-server's ticker (--protocol json)");
   }

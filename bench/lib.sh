@@ -6,7 +6,8 @@
 #   bench_init SUFFIX          result file names, core pinning, a temp dir
 #   bench_build                ./sse-server, bench/fanout, bench/floor
 #   ensure_packages PKG...     installs the missing Debian packages (apt-get)
-#   start_server KIND          sse-server | floor | node | nchan | nginx; sets PORT, SPID
+#   start_server KIND          sse-server | floor | node | nchan | nginx | sse-redis |
+#                              sse-redis-pair; sets PORT, SPID (and RPORT, RPID; PORT2, SPID2)
 #   stop_server                ends it, keeps what it said in $LOG
 #   order SHIFT SERVER...      ORDERED = the servers, rotated SHIFT places
 #   run_one KIND MODE N E I    one bench/fanout run against a fresh server
@@ -95,6 +96,14 @@ TPID=""  # the `timeout` wrapping the server
 SPID=""  # the process to measure (nginx: its one worker)
 PORT=""
 SKIND=""
+# sse-redis and sse-redis-pair only: the redis-server they share (its
+# `timeout`, pid, port), and the pair's second sse-server.
+RTPID=""
+RPID=""
+RPORT=""
+TPID2=""
+SPID2=""
+PORT2=""
 
 # A loopback port nobody listens on, below the ephemeral range (32768 and up
 # on Linux) so the load client's own connections cannot have taken it.
@@ -147,17 +156,81 @@ start_nginx() {
   SPID=""
 }
 
+# redis-server for sse-redis and sse-redis-pair: a free loopback port, no
+# persistence (no RDB snapshots, no AOF: nothing forks or writes to disk in
+# a run), pinned like the servers (core 0). Sets RTPID, RPID, RPORT.
+start_redis() {
+  local dir=$BENCH_TMP/redis out=$BENCH_TMP/redis.out
+  mkdir -p "$dir"
+  for _ in 1 2 3; do  # a port taken between free_port and bind(): try another
+    RPORT=$(free_port)
+    : >"$out"
+    $PIN_SERVER timeout -k 5 $SERVER_LIFETIME_S redis-server --port "$RPORT" --bind 127.0.0.1 \
+      --save "" --appendonly no --dir "$dir" --daemonize no --maxclients 1000 >"$out" 2>&1 &
+    RTPID=$!
+    for _ in $(seq 100); do
+      grep -q 'Ready to accept connections' "$out" && break
+      kill -0 "$RTPID" 2>/dev/null || break
+      sleep 0.05
+    done
+    RPID=$(pgrep -P "$RTPID" | head -1 || true)
+    if grep -q 'Ready to accept connections' "$out" && [ -n "$RPID" ]; then return 0; fi
+    wait "$RTPID" 2>/dev/null || true
+    RTPID=""
+    RPID=""
+    grep -q 'Address already in use' "$out" || break
+  done
+  echo "bench: redis-server did not start:" >&2
+  cat "$out" >&2
+  return 1
+}
+
+# sse_redis_instance OUT: one sse-server --redis on $RPORT, the flags of
+# kind sse-server; sets ITPID, IPORT, IPID once it is connected to Redis
+# (/stats says so: a publish before that would get a 503).
+sse_redis_instance() {
+  local out=$1
+  : >"$out"
+  $PIN_SERVER timeout -k 5 $SERVER_LIFETIME_S ./sse-server --port 0 --quiet --tick-ms 0 \
+    --max-clients 20000 --max-backlog 16777216 --redis "127.0.0.1:$RPORT" ${SSE_SERVER_ARGS:-} \
+    >"$out" 2>&1 &
+  ITPID=$!
+  IPORT=""
+  IPID=""
+  for _ in $(seq 100); do
+    grep -q 'listening on' "$out" && break
+    sleep 0.05
+  done
+  IPORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$out" | head -1)
+  IPID=$(pgrep -P "$ITPID" | head -1 || true)
+  [ -n "$IPORT" ] || return 0
+  for _ in $(seq 200); do
+    curl -s --noproxy '*' --max-time 2 "http://127.0.0.1:$IPORT/stats" 2>/dev/null |
+      grep -q '"state":"connected"' && return 0
+    sleep 0.05
+  done
+  echo "bench: sse-server on port $IPORT did not connect to Redis on $RPORT within 10 s" >>"$out"
+  IPORT=""
+}
+
 # start_server KIND: sse-server | baseline | floor | node | nchan (nginx +
 # nchan; also named nginx: the same server and config, where http.sh uses
 # its plain locations). baseline is another sse-server binary,
 # $BASELINE_BIN (for example the previous commit's), run with the same
-# flags: a before/after comparison in one interleaved run.
+# flags: a before/after comparison in one interleaved run. sse-redis is
+# redis-server (start_redis) and one sse-server --redis on it, both on the
+# server's core; sse-redis-pair the same with two sse-servers on the one
+# Redis (PORT, SPID the first; PORT2, SPID2 the second).
 start_server() {
   local kind=$1 out=$BENCH_TMP/server.out
   : >"$out"
   SKIND=$kind
   SPID=""
   PORT=""
+  RPID=""
+  RPORT=""
+  SPID2=""
+  PORT2=""
   case $kind in
     sse-server | baseline)
       local binary=./sse-server
@@ -175,12 +248,27 @@ start_server() {
     nchan | nginx)
       start_nginx "$out"
       ;;
+    sse-redis | sse-redis-pair)
+      if start_redis; then
+        sse_redis_instance "$out"
+        TPID=$ITPID PORT=$IPORT SPID=$IPID
+        if [ "$kind" = sse-redis-pair ] && [ -n "$PORT" ]; then
+          sse_redis_instance "$BENCH_TMP/server2.out"
+          TPID2=$ITPID PORT2=$IPORT SPID2=$IPID
+          if [ -z "$PORT2" ] || [ -z "$SPID2" ]; then
+            cat "$BENCH_TMP/server2.out" >>"$out"
+            PORT=""
+          fi
+        fi
+      fi
+      ;;
     *)
       echo "bench: unknown server $kind" >&2
       exit 2
       ;;
   esac
-  if [ "$kind" != nchan ] && [ "$kind" != nginx ]; then
+  if [ "$kind" != nchan ] && [ "$kind" != nginx ] && [ "$kind" != sse-redis ] &&
+    [ "$kind" != sse-redis-pair ]; then
     TPID=$!
     for _ in $(seq 100); do
       grep -q 'listening on' "$out" && break
@@ -193,6 +281,7 @@ start_server() {
     echo "bench: $kind did not start:" >&2
     cat "$out" >&2
     cat "$BENCH_TMP/nginx/error.log" >&2 2>/dev/null || true
+    if [ -n "$RTPID" ]; then cat "$BENCH_TMP/redis.out" >&2; fi
     exit 1
   fi
 }
@@ -203,12 +292,28 @@ stop_server() {
     wait "$TPID" 2>/dev/null || true
     # Anything the server said besides its start line (errors, crashes);
     # nginx's notices (start, signals, shutdown) are left out.
-    grep -v 'listening on' "$BENCH_TMP/server.out" >>"$LOG" 2>/dev/null || true
+    grep -v -e 'listening on' -e 'redis [a-z]*: connected to' "$BENCH_TMP/server.out" >>"$LOG" 2>/dev/null || true
     if [ "$SKIND" = nchan ] || [ "$SKIND" = nginx ]; then
       grep -v '\[notice\]' "$BENCH_TMP/nginx/error.log" >>"$LOG" 2>/dev/null || true
     fi
   fi
   TPID=""
+  # sse-redis, sse-redis-pair: the second sse-server, then Redis (after the
+  # instances, so they do not log its going away). Of sse-server's Redis
+  # lines, the two "connected to" at start are left out; of Redis's, all
+  # but its warnings (level #; the overcommit advice aside).
+  if [ -n "$TPID2" ]; then
+    kill -TERM "$TPID2" 2>/dev/null || true
+    wait "$TPID2" 2>/dev/null || true
+    grep -v -e 'listening on' -e 'redis [a-z]*: connected to' "$BENCH_TMP/server2.out" >>"$LOG" 2>/dev/null || true
+  fi
+  TPID2=""
+  if [ -n "$RTPID" ]; then
+    kill -TERM "$RTPID" 2>/dev/null || true
+    wait "$RTPID" 2>/dev/null || true
+    grep ' # ' "$BENCH_TMP/redis.out" | grep -v -i 'overcommit' >>"$LOG" 2>/dev/null || true
+  fi
+  RTPID=""
 }
 
 # ------------------------------------------------------------------ runs
@@ -232,20 +337,30 @@ order() {
 # WARMUP, PAYLOAD, BATCH, DEPTH; counts failed runs in `failures`.
 failures=0
 run_one() {
-  local kind=$1 mode=$2 n=$3 events=$4 interval=$5 rc=0 warm=$WARMUP protocol=json
+  local kind=$1 mode=$2 n=$3 events=$4 interval=$5 rc=0 warm=$WARMUP protocol=json p
   [ "$mode" = burst ] && warm=1
   [ "$kind" = nchan ] && protocol=nchan
   start_server "$kind"
   {
-    echo "== $kind $mode N=$n (pid $SPID, port $PORT)"
+    echo "== $kind $mode N=$n (pid $SPID, port $PORT${SPID2:+; second sse-server pid $SPID2, port $PORT2}${RPID:+; redis-server pid $RPID, port $RPORT})"
+    # sse-redis-pair: half the subscribers on the second instance; the CPU
+    # of Redis and of the second instance is reported beside the server's.
+    # shellcheck disable=SC2086
     timeout 600 $PIN_CLIENT bench/fanout --port "$PORT" --subscribers "$n" --events "$events" \
       --interval-ms "$interval" --mode "$mode" --payload "$PAYLOAD" --batch "$BATCH" \
       --burst-depth "$DEPTH" --warmup "$warm" --server-pid "$SPID" --csv "$CSV" \
-      --label "$kind" --protocol "$protocol" 2>&1 || rc=$?
+      --label "$kind" --protocol "$protocol" ${PORT2:+--split-port $PORT2 --aux-pid $SPID2} \
+      ${RPID:+--aux-pid $RPID} 2>&1 || rc=$?
     if ! kill -0 "$SPID" 2>/dev/null; then
       echo "SERVER DIED during the run"
       rc=1
     fi
+    for p in $SPID2 $RPID; do
+      if ! kill -0 "$p" 2>/dev/null; then
+        echo "PROCESS $p ($([ "$p" = "$RPID" ] && echo redis-server || echo second sse-server)) DIED during the run"
+        rc=1
+      fi
+    done
   } >>"$LOG"
   stop_server
   if [ "$rc" != 0 ]; then

@@ -25,6 +25,12 @@ void LatencyHistogram::record(int64_t micros) {
   if (micros > max_) max_ = micros;
 }
 
+void LatencyHistogram::merge(const LatencyHistogram& other) {
+  for (size_t i = 0; i < kBuckets; ++i) buckets_[i] += other.buckets_[i];
+  count_ += other.count_;
+  if (other.max_ > max_) max_ = other.max_;
+}
+
 int64_t LatencyHistogram::percentile(double q) const {
   if (count_ == 0) return 0;
   uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(count_) + 0.5);

@@ -58,6 +58,7 @@ RedisLink::~RedisLink() {
   // The callbacks of what is still outstanding run now, with null replies;
   // the owner is being destroyed too and must not send anything more.
   state_ = State::kDown;
+  closing_ = true;
   if (context_ != nullptr) redisAsyncFree(context_);
 }
 
@@ -212,6 +213,7 @@ void RedisLink::hook_cleanup(void* self) {
 
 void RedisLink::went_down(const std::string& why) {
   state_ = State::kDown;
+  if (closing_) return;  // the server is stopping: no reconnect, no log line
   // 100 ms, 200, 400, ... 2 s, each between half and all of it: jitter.
   static std::minstd_rand random(std::random_device{}());
   int64_t ceiling = std::min(kMaxBackoffMs, kFirstBackoffMs << std::min(attempts_, 5));

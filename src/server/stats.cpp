@@ -2,9 +2,10 @@
 #include "sse/server/stats.h"
 
 #include <algorithm>
+#include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <utility>
-#include <vector>
 
 #include "sse/base/process_sample.h"
 #include "sse/events/broadcaster.h"
@@ -14,145 +15,236 @@ namespace sse {
 
 namespace {
 
-struct Counter {
+struct CounterInfo {
   const char* name;
   const char* help;
-  uint64_t value;
   bool gauge;
 };
 
-std::vector<Counter> counters_of(const StatsView& view) {
-  const ServerCounters& s = view.server;
-  const BroadcastCounters& b = view.broadcaster.counters();
-  return {
-      {"connections", "open connections", s.connections_open, true},
-      {"subscribers", "open event streams", view.broadcaster.subscriber_count(), true},
-      {"connections_total", "connections accepted", s.connections_total, false},
-      {"connections_rejected", "connections refused with 503 (over --max-clients)",
-       s.connections_rejected, false},
-      {"connections_shed", "connections closed unserved for lack of file descriptors",
-       s.connections_shed, false},
-      {"requests", "HTTP requests parsed", s.requests, false},
-      {"streams_opened", "event streams opened", s.streams_opened, false},
-      {"ticks", "ticker events", s.ticks, false},
-      {"events_published", "events published (ticker and POST /publish)", b.events_published,
-       false},
-      {"frames_sent", "event deliveries queued to subscribers (events x subscribers)",
-       b.frames_sent, false},
-      {"heartbeats_sent", "heartbeat comments queued", b.heartbeats_sent, false},
-      {"bytes_written", "bytes written to sockets", s.bytes_written, false},
-      {"slow_consumers_dropped", "subscribers dropped over --max-backlog", s.slow_consumers_dropped,
-       false},
-      {"header_timeouts", "requests timed out (--header-timeout-ms)", s.header_timeouts, false},
-      {"replays", "streams resumed from Last-Event-ID", s.replays, false},
-      {"gaps", "gap notices sent", s.gaps, false},
-      {"publish_requests", "POST /publish requests", s.publish_requests, false},
-      {"publish_rejected", "POST /publish requests and preflights refused", s.publish_rejected,
-       false},
-      {"topics_refused", "streams refused because --max-topics topics exist", s.topics_refused,
-       false},
-      {"history_size", "events retained for replay", view.history_size, true},
-  };
+// The order of StatsFigures::counters.
+constexpr CounterInfo kCounters[kStatsCounters] = {
+    {"connections", "open connections", true},
+    {"subscribers", "open event streams", true},
+    {"connections_total", "connections accepted", false},
+    {"connections_rejected", "connections refused with 503 (over --max-clients)", false},
+    {"connections_shed", "connections closed unserved for lack of file descriptors", false},
+    {"requests", "HTTP requests parsed", false},
+    {"streams_opened", "event streams opened", false},
+    {"ticks", "ticker events", false},
+    {"events_published", "events published (ticker and POST /publish)", false},
+    {"frames_sent", "event deliveries queued to subscribers (events x subscribers)", false},
+    {"heartbeats_sent", "heartbeat comments queued", false},
+    {"bytes_written", "bytes written to sockets", false},
+    {"slow_consumers_dropped", "subscribers dropped over --max-backlog", false},
+    {"header_timeouts", "requests timed out (--header-timeout-ms)", false},
+    {"replays", "streams resumed from Last-Event-ID", false},
+    {"gaps", "gap notices sent", false},
+    {"publish_requests", "POST /publish requests", false},
+    {"publish_rejected", "POST /publish requests and preflights refused", false},
+    {"topics_refused", "streams refused because --max-topics topics exist", false},
+    {"history_size", "events retained for replay", true},
+};
+
+// The order of StatsFigures::redis_counters: JSON key, metric name, help.
+struct RedisInfo {
+  const char* key;
+  const char* metric;
+  const char* help;
+  bool gauge;
+};
+constexpr RedisInfo kRedis[kRedisCounters] = {
+    {"connected", "redis_connected", "1 when the Redis link is up and subscribed", true},
+    {"reconnects", "redis_reconnects_total", "Redis connections re-established", false},
+    {"events_received", "redis_events_received_total", "events delivered from Redis", false},
+    {"repairs", "redis_repairs_total",
+     "reads of the Redis log after a missed announcement or a reconnect", false},
+    {"gaps", "redis_gaps_total", "losses found in the Redis log (gap notice to every stream)",
+     false},
+    {"publish_failures", "redis_publish_failures_total", "publishes answered 503 because of Redis",
+     false},
+};
+
+// Prometheus counters end in _total; avoid "connections_total_total".
+std::string metric_name(const CounterInfo& info) {
+  std::string name = std::string("sse_") + info.name;
+  bool has_total = name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0;
+  if (!info.gauge && !has_total) name += "_total";
+  return name;
 }
 
-// The Redis link's figures (SPEC "Many processes and hosts").
-std::string redis_prometheus(const RedisEventLog& redis) {
-  const RedisCounters& c = redis.counters();
-  std::string text;
-  char line[256];
-  const Counter figures[] = {
-      {"redis_connected", "1 when the Redis link is up and subscribed", redis.connected() ? 1u : 0u,
-       true},
-      {"redis_reconnects_total", "Redis connections re-established", redis.reconnects(), false},
-      {"redis_events_received_total", "events delivered from Redis", c.events_received, false},
-      {"redis_repairs_total", "reads of the Redis log after a missed announcement or a reconnect",
-       c.repairs, false},
-      {"redis_gaps_total", "losses found in the Redis log (gap notice to every stream)", c.gaps,
-       false},
-      {"redis_publish_failures_total", "publishes answered 503 because of Redis",
-       c.publish_failures, false},
-  };
-  for (const Counter& figure : figures) {
-    std::snprintf(line, sizeof line, "# HELP sse_%s %s\n# TYPE sse_%s %s\nsse_%s %llu\n",
-                  figure.name, figure.help, figure.name, figure.gauge ? "gauge" : "counter",
-                  figure.name, static_cast<unsigned long long>(figure.value));
-    text += line;
+void append_format(std::string& out, const char* format, ...) __attribute__((format(printf, 2, 3)));
+void append_format(std::string& out, const char* format, ...) {
+  char buffer[512];
+  va_list args;
+  va_start(args, format);
+  int n = std::vsnprintf(buffer, sizeof buffer, format, args);
+  va_end(args);
+  if (n > 0) out.append(buffer, std::min(static_cast<size_t>(n), sizeof buffer - 1));
+}
+
+unsigned long long ull(uint64_t value) {
+  return static_cast<unsigned long long>(value);
+}
+
+// The figures /stats and /metrics show: the whole server's (every worker
+// summed) or this process's alone.
+StatsFigures total_of(const StatsView& view) {
+  if (view.workers == nullptr) return collect_stats(view);
+  StatsFigures total;
+  for (const StatsFigures& worker : *view.workers) {
+    if (worker.present) total.add(worker);
   }
-  const LatencyHistogram& rtt = c.publish_rtt_us;
-  text +=
-      "# HELP sse_redis_publish_latency_seconds publish script sent to Redis's answer\n"
-      "# TYPE sse_redis_publish_latency_seconds summary\n";
-  const std::pair<const char*, double> quantiles[] = {{"0.5", 0.5}, {"0.99", 0.99}};
-  for (const auto& [name, q] : quantiles) {
-    std::snprintf(line, sizeof line, "sse_redis_publish_latency_seconds{quantile=\"%s\"} %.6f\n",
-                  name, static_cast<double>(rtt.percentile(q)) / 1e6);
-    text += line;
+  total.present = true;
+  return total;
+}
+
+void json_histogram(std::string& json, const char* name, const LatencyHistogram& histogram) {
+  append_format(json, ",\"%s\":{\"count\":%llu", name, ull(histogram.count()));
+  const std::pair<const char*, double> quantiles[] = {
+      {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}};
+  for (const auto& [label, q] : quantiles) {
+    append_format(json, ",\"%s\":%lld", label, static_cast<long long>(histogram.percentile(q)));
   }
-  std::snprintf(line, sizeof line, "sse_redis_publish_latency_seconds_count %llu\n",
-                static_cast<unsigned long long>(rtt.count()));
-  text += line;
-  return text;
+  append_format(json, ",\"max\":%lld}", static_cast<long long>(histogram.max()));
+}
+
+void json_figures(std::string& json, const StatsFigures& f) {
+  append_format(json, "\"uptime_s\":%.3f", static_cast<double>(f.uptime_ms) / 1000.0);
+  for (size_t i = 0; i < kStatsCounters; ++i) {
+    append_format(json, ",\"%s\":%llu", kCounters[i].name, ull(f.counters[i]));
+  }
+  append_format(json, ",\"last_id\":%llu", ull(f.last_id));
+  append_format(json, ",\"rss_bytes\":%llu", ull(f.rss_bytes));
+  json_histogram(json, "fanout_latency_us", f.fanout_us);
+  if (f.redis) {
+    append_format(json, ",\"redis\":{\"state\":\"%s\",\"connected\":%s", f.redis_state,
+                  f.redis_counters[0] != 0 ? "true" : "false");
+    for (size_t i = 1; i < kRedisCounters; ++i) {
+      append_format(json, ",\"%s\":%llu", kRedis[i].key, ull(f.redis_counters[i]));
+    }
+    const LatencyHistogram& rtt = f.redis_rtt_us;
+    append_format(json, ",\"publish_rtt_us\":{\"count\":%llu,\"p50\":%lld,\"p99\":%lld,\"max\":%lld}}",
+                  ull(rtt.count()), static_cast<long long>(rtt.percentile(0.5)),
+                  static_cast<long long>(rtt.percentile(0.99)), static_cast<long long>(rtt.max()));
+  }
+}
+
+// One metric family: HELP, TYPE, the server's value, then one series per
+// worker (label worker) when there are workers.
+template <typename ValueOf>
+void prometheus_family(std::string& text, const std::string& name, const char* help,
+                       bool gauge, const StatsFigures& total,
+                       const std::vector<StatsFigures>* workers, ValueOf value_of) {
+  append_format(text, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name.c_str(), help, name.c_str(),
+                gauge ? "gauge" : "counter", name.c_str(), ull(value_of(total)));
+  if (workers == nullptr) return;
+  for (size_t i = 0; i < workers->size(); ++i) {
+    if (!(*workers)[i].present) continue;
+    append_format(text, "%s{worker=\"%zu\"} %llu\n", name.c_str(), i,
+                  ull(value_of((*workers)[i])));
+  }
+}
+
+void prometheus_summary(std::string& text, const char* name, const char* help,
+                        const LatencyHistogram& histogram) {
+  append_format(text, "# HELP %s %s\n# TYPE %s summary\n", name, help, name);
+  const std::pair<const char*, double> quantiles[] = {
+      {"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99}, {"0.999", 0.999}};
+  for (const auto& [label, q] : quantiles) {
+    append_format(text, "%s{quantile=\"%s\"} %.6f\n", name, label,
+                  static_cast<double>(histogram.percentile(q)) / 1e6);
+  }
+  append_format(text, "%s_count %llu\n", name, ull(histogram.count()));
 }
 
 }  // namespace
 
-std::string stats_json(const StatsView& view) {
-  std::string json = "{";
-  char number[64];
-  std::snprintf(number, sizeof number, "\"uptime_s\":%.3f",
-                static_cast<double>(view.now_mono_ms - view.server.started_mono_ms) / 1000.0);
-  json += number;
-  for (const Counter& counter : counters_of(view)) {
-    std::snprintf(number, sizeof number, ",\"%s\":%llu", counter.name,
-                  static_cast<unsigned long long>(counter.value));
-    json += number;
+void StatsFigures::add(const StatsFigures& other) {
+  for (size_t i = 0; i < kStatsCounters; ++i) counters[i] += other.counters[i];
+  last_id = std::max(last_id, other.last_id);
+  rss_bytes += other.rss_bytes;
+  uptime_ms = std::max(uptime_ms, other.uptime_ms);
+  fanout_us.merge(other.fanout_us);
+  if (other.redis) {
+    // "connected" sums to the number of workers connected.
+    for (size_t i = 0; i < kRedisCounters; ++i) redis_counters[i] += other.redis_counters[i];
+    redis_rtt_us.merge(other.redis_rtt_us);
+    // The whole server is as connected as its least connected worker.
+    if (!redis || std::strcmp(other.redis_state, "connected") != 0) {
+      std::memcpy(redis_state, other.redis_state, sizeof redis_state);
+    }
+    redis = true;
   }
-  std::snprintf(number, sizeof number, ",\"last_id\":%llu",
-                static_cast<unsigned long long>(view.last_id));
-  json += number;
-  std::snprintf(number, sizeof number, ",\"rss_bytes\":%llu",
-                static_cast<unsigned long long>(sample_process().rss_bytes));
-  json += number;
+}
 
-  const LatencyHistogram& fanout = view.broadcaster.counters().fanout_us;
-  std::snprintf(number, sizeof number, ",\"fanout_latency_us\":{\"count\":%llu",
-                static_cast<unsigned long long>(fanout.count()));
-  json += number;
-  const std::pair<const char*, double> quantiles[] = {
-      {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}};
-  for (const auto& [name, q] : quantiles) {
-    std::snprintf(number, sizeof number, ",\"%s\":%lld", name,
-                  static_cast<long long>(fanout.percentile(q)));
-    json += number;
-  }
-  std::snprintf(number, sizeof number, ",\"max\":%lld}", static_cast<long long>(fanout.max()));
-  json += number;
-
+StatsFigures collect_stats(const StatsView& view) {
+  const ServerCounters& s = view.server;
+  const BroadcastCounters& b = view.broadcaster.counters();
+  StatsFigures f;
+  f.present = true;
+  const uint64_t values[kStatsCounters] = {
+      s.connections_open,
+      view.broadcaster.subscriber_count(),
+      s.connections_total,
+      s.connections_rejected,
+      s.connections_shed,
+      s.requests,
+      s.streams_opened,
+      s.ticks,
+      b.events_published,
+      b.frames_sent,
+      b.heartbeats_sent,
+      s.bytes_written,
+      s.slow_consumers_dropped,
+      s.header_timeouts,
+      s.replays,
+      s.gaps,
+      s.publish_requests,
+      s.publish_rejected,
+      s.topics_refused,
+      view.history_size,
+  };
+  std::copy(std::begin(values), std::end(values), f.counters);
+  f.last_id = view.last_id;
+  f.rss_bytes = sample_process().rss_bytes;
+  f.uptime_ms = view.now_mono_ms - s.started_mono_ms;
+  f.fanout_us = b.fanout_us;
   if (view.redis != nullptr) {
     const RedisEventLog& redis = *view.redis;
     const RedisCounters& c = redis.counters();
-    std::snprintf(number, sizeof number, ",\"redis\":{\"state\":\"%s\",\"connected\":%s",
-                  redis.state(), redis.connected() ? "true" : "false");
-    json += number;
-    const std::pair<const char*, uint64_t> figures[] = {
-        {"reconnects", redis.reconnects()},        {"events_received", c.events_received},
-        {"repairs", c.repairs},                    {"gaps", c.gaps},
-        {"publish_failures", c.publish_failures},
+    f.redis = true;
+    const uint64_t redis_values[kRedisCounters] = {
+        redis.connected() ? 1u : 0u, redis.reconnects(), c.events_received,
+        c.repairs,                   c.gaps,             c.publish_failures,
     };
-    for (const auto& [name, value] : figures) {
-      std::snprintf(number, sizeof number, ",\"%s\":%llu", name,
-                    static_cast<unsigned long long>(value));
-      json += number;
-    }
-    const LatencyHistogram& rtt = c.publish_rtt_us;
-    std::snprintf(number, sizeof number,
-                  ",\"publish_rtt_us\":{\"count\":%llu,\"p50\":%lld,\"p99\":%lld,\"max\":%lld}}",
-                  static_cast<unsigned long long>(rtt.count()),
-                  static_cast<long long>(rtt.percentile(0.5)),
-                  static_cast<long long>(rtt.percentile(0.99)), static_cast<long long>(rtt.max()));
-    json += number;
+    std::copy(std::begin(redis_values), std::end(redis_values), f.redis_counters);
+    std::snprintf(f.redis_state, sizeof f.redis_state, "%s", redis.state());
+    f.redis_rtt_us = c.publish_rtt_us;
   }
+  return f;
+}
 
+std::string stats_json(const StatsView& view) {
+  StatsFigures total = total_of(view);
+  std::string json = "{";
+  json_figures(json, total);
+  if (view.workers != nullptr) {
+    // One object per worker, by index; a worker being restarted is null.
+    json += ",\"workers\":[";
+    for (size_t i = 0; i < view.workers->size(); ++i) {
+      const StatsFigures& worker = (*view.workers)[i];
+      if (i > 0) json += ",";
+      if (!worker.present) {
+        json += "null";
+        continue;
+      }
+      append_format(json, "{\"worker\":%zu,\"pid\":%d,", i, static_cast<int>(worker.pid));
+      json_figures(json, worker);
+      json += "}";
+    }
+    json += "]";
+  }
+  // Topics: this process's only (a name per topic is too much to share).
   json += ",\"topics\":{";
   bool first = true;
   for (const auto& [name, count] : view.broadcaster.top_topics(view.now_mono_ms)) {
@@ -166,48 +258,32 @@ std::string stats_json(const StatsView& view) {
 }
 
 std::string stats_prometheus(const StatsView& view) {
+  StatsFigures total = total_of(view);
+  const std::vector<StatsFigures>* workers = view.workers;
   std::string text;
-  char line[256];
-  for (const Counter& counter : counters_of(view)) {
-    const char* type = counter.gauge ? "gauge" : "counter";
-    const char* suffix = counter.gauge ? "" : "_total";
-    // Prometheus counters end in _total; avoid "connections_total_total".
-    std::string name = std::string("sse_") + counter.name;
-    if (!counter.gauge && name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0) {
-      suffix = "";
-    }
-    std::snprintf(line, sizeof line, "# HELP %s%s %s\n# TYPE %s%s %s\n%s%s %llu\n", name.c_str(),
-                  suffix, counter.help, name.c_str(), suffix, type, name.c_str(), suffix,
-                  static_cast<unsigned long long>(counter.value));
-    text += line;
+  for (size_t i = 0; i < kStatsCounters; ++i) {
+    prometheus_family(text, metric_name(kCounters[i]), kCounters[i].help, kCounters[i].gauge,
+                      total, workers, [i](const StatsFigures& f) { return f.counters[i]; });
   }
-  std::snprintf(line, sizeof line,
+  append_format(text,
                 "# HELP sse_uptime_seconds seconds since start\n# TYPE sse_uptime_seconds "
                 "gauge\nsse_uptime_seconds %.3f\n",
-                static_cast<double>(view.now_mono_ms - view.server.started_mono_ms) / 1000.0);
-  text += line;
-  std::snprintf(line, sizeof line,
-                "# HELP sse_resident_memory_bytes resident set size\n# TYPE "
-                "sse_resident_memory_bytes gauge\nsse_resident_memory_bytes %llu\n",
-                static_cast<unsigned long long>(sample_process().rss_bytes));
-  text += line;
+                static_cast<double>(total.uptime_ms) / 1000.0);
+  prometheus_family(text, "sse_resident_memory_bytes", "resident set size", true, total, workers,
+                    [](const StatsFigures& f) { return f.rss_bytes; });
 
-  const LatencyHistogram& fanout = view.broadcaster.counters().fanout_us;
-  text +=
-      "# HELP sse_fanout_latency_seconds publish to last subscriber written, per event\n"
-      "# TYPE sse_fanout_latency_seconds summary\n";
-  const std::pair<const char*, double> quantiles[] = {
-      {"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99}, {"0.999", 0.999}};
-  for (const auto& [name, q] : quantiles) {
-    std::snprintf(line, sizeof line, "sse_fanout_latency_seconds{quantile=\"%s\"} %.6f\n", name,
-                  static_cast<double>(fanout.percentile(q)) / 1e6);
-    text += line;
+  prometheus_summary(text, "sse_fanout_latency_seconds",
+                     "publish to last subscriber written, per event", total.fanout_us);
+
+  if (total.redis) {
+    for (size_t i = 0; i < kRedisCounters; ++i) {
+      prometheus_family(text, std::string("sse_") + kRedis[i].metric, kRedis[i].help,
+                        kRedis[i].gauge, total, workers,
+                        [i](const StatsFigures& f) { return f.redis_counters[i]; });
+    }
+    prometheus_summary(text, "sse_redis_publish_latency_seconds",
+                       "publish script sent to Redis's answer", total.redis_rtt_us);
   }
-  std::snprintf(line, sizeof line, "sse_fanout_latency_seconds_count %llu\n",
-                static_cast<unsigned long long>(fanout.count()));
-  text += line;
-
-  if (view.redis != nullptr) text += redis_prometheus(*view.redis);
 
   text +=
       "# HELP sse_topic_subscribers subscribers of the busiest topics\n"

@@ -64,7 +64,12 @@ async function startInstance(port = 0) {
 async function stats(url) {
   const response = await fetch(`${url}/stats`);
   assert(response.status === 200, `GET ${url}/stats answered ${response.status}`);
-  return response.json();
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`GET ${url}/stats is not JSON (${err.message}): ...${text.slice(-100)}`);
+  }
 }
 
 const redisConnected = (url) => waitFor(async () => {

@@ -58,7 +58,12 @@ async function startInstance(redis, port = 0) {
 async function stats(url) {
   const response = await fetch(`${url}/stats`);
   assert.equal(response.status, 200, `GET ${url}/stats`);
-  return response.json();
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`GET ${url}/stats is not JSON (${err.message}): ...${text.slice(-100)}`);
+  }
 }
 
 const redisConnected = (url) => waitFor(async () => {
@@ -250,7 +255,10 @@ test('two instances behind nginx: every client gets every event once, also acros
           await waitFor(() => haveAll(clients.slice(0, CLIENTS), expected.length)
             && late.events.length >= lateExpected.length,
           `${expected.length} events on every client`, WAIT_MS).catch((err) => {
-            const counts = clients.map((c) => c.events.length).join(', ');
+            const counts = clients.map((c) => {
+              const gaps = c.events.filter((e) => e.type === 'gap').length;
+              return gaps ? `${c.events.length} (${gaps} gap)` : c.events.length;
+            }).join(', ');
             throw new Error(`${err.message} (have ${counts}; expected ${expected.length}, late ` +
               `${lateExpected.length})`);
           });

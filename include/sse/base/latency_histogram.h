@@ -21,6 +21,9 @@ class LatencyHistogram {
   int64_t percentile(double q) const;
   int64_t max() const { return max_; }
   uint64_t count() const { return count_; }
+  // Adds another histogram's samples (the workers' figures summed): the
+  // buckets are the same for every histogram, so the sum is exact.
+  void merge(const LatencyHistogram& other);
 
   // Bucket of a value, and the largest value a bucket holds (for tests).
   static size_t bucket_of(int64_t micros);

@@ -132,6 +132,7 @@ class RedisLink final : public EventHandler {
   std::string reset_why_;
   std::deque<int64_t> sent_ms_;  // send time of each command awaiting its reply, oldest first
   OnReply on_message_;           // the subscription's callback
+  bool closing_ = false;  // being destroyed
   bool ever_up_ = false;
   bool told_up_ = false;  // the owner heard on_link_up and not yet on_link_down
   uint64_t reconnects_ = 0;

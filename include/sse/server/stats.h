@@ -1,15 +1,25 @@
 // stats.h — the counters behind GET /stats and GET /metrics.
 //
 // The server and its connections bump ServerCounters as things happen; the
-// broadcaster keeps its own (events, frames, fan-out latency). When /stats
-// or /metrics is requested, its handler (plain_routes.cpp) gathers both,
-// with the event log's figures, into a StatsView and renders it as JSON or
-// as Prometheus text (names prefixed "sse_").
+// broadcaster keeps its own (events, frames, fan-out latency), and with
+// --redis the shared event log too. When /stats or /metrics is requested,
+// its handler (plain_routes.cpp) gathers them, with the event log's
+// figures, into a StatsView; collect_stats() turns that into StatsFigures,
+// plain numbers, which are rendered as JSON or as Prometheus text (names
+// prefixed "sse_").
+//
+// With --workers, every worker also copies its StatsFigures into its slot
+// of a shared page (worker_slots.h); /stats on any worker then renders the
+// sum of all slots, plus one series per worker. StatsFigures is therefore
+// trivially copyable and holds no pointer.
 // Counting is a plain increment: one thread, no atomics.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "sse/base/latency_histogram.h"
 
 namespace sse {
 
@@ -35,6 +45,8 @@ struct ServerCounters {
   uint64_t topics_refused = 0;  // streams refused at --max-topics
 };
 
+struct StatsFigures;
+
 struct StatsView {
   const ServerCounters& server;
   const Broadcaster& broadcaster;
@@ -42,7 +54,33 @@ struct StatsView {
   uint64_t last_id;     // the newest id the event log assigned
   int64_t now_mono_ms;
   const RedisEventLog* redis = nullptr;  // with --redis: the link's figures
+  // With --workers: every worker's figures (this one's fresh), by index.
+  const std::vector<StatsFigures>* workers = nullptr;
 };
+
+// The counters and gauges of the table in stats.cpp, in its order.
+inline constexpr size_t kStatsCounters = 20;
+inline constexpr size_t kRedisCounters = 6;
+
+struct StatsFigures {
+  bool present = false;  // a worker slot that was never written: false
+  int32_t pid = 0;
+  uint64_t counters[kStatsCounters] = {};
+  uint64_t last_id = 0;
+  uint64_t rss_bytes = 0;
+  int64_t uptime_ms = 0;
+  LatencyHistogram fanout_us;
+  bool redis = false;
+  uint64_t redis_counters[kRedisCounters] = {};
+  char redis_state[12] = {};
+  LatencyHistogram redis_rtt_us;
+
+  // Sums counters, gauges and histograms (the whole server's figures);
+  // last_id and uptime are the largest.
+  void add(const StatsFigures& other);
+};
+
+StatsFigures collect_stats(const StatsView& view);
 
 std::string stats_json(const StatsView& view);
 std::string stats_prometheus(const StatsView& view);
