@@ -55,7 +55,7 @@ std::string numeric_host(const ListenAddress& address) {
   return text;
 }
 
-bool Listener::open(const std::string& host, uint16_t port, std::string& error) {
+bool Listener::open(const std::string& host, uint16_t port, std::string& error, bool reuse_port) {
   ListenAddress resolved;
   if (!resolve_listen_address(host, port, resolved, error)) return false;
   sockaddr_storage& address = resolved.address;
@@ -69,6 +69,7 @@ bool Listener::open(const std::string& host, uint16_t port, std::string& error) 
   int one = 1;
   // Restarting the server must not wait for old connections in TIME_WAIT.
   ::setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) ::setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), length) != 0) {
     error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
     return false;

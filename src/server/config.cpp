@@ -34,6 +34,7 @@ struct NumericOption {
 };
 
 constexpr uint64_t kDayMs = 86'400'000;  // the longest period we accept
+constexpr uint64_t kMaxWorkers = 256;
 
 const NumericOption kNumericOptions[] = {
     {"--port", 0, 65535, [](Config& c, uint64_t v) { c.port = static_cast<uint16_t>(v); }},
@@ -107,6 +108,22 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
     for (const NumericOption& option : kNumericOptions) {
       if (name == option.name) number = &option;
     }
+    if (name == "--workers") {
+      if (!has_inline_value) {
+        if (i + 1 >= args.size()) return fail("--workers: missing value");
+        value = args[++i];
+      }
+      uint64_t count = 0;
+      if (value == "auto") {
+        config.workers = 0;
+      } else if (parse_number(value, 1, kMaxWorkers, count)) {
+        config.workers = count;
+      } else {
+        return fail("--workers: expected auto or a whole number from 1 to " +
+                    std::to_string(kMaxWorkers) + ", got '" + value + "'");
+      }
+      continue;
+    }
     bool is_string = name == "--host" || name == "--www" || name == "--publish-token" ||
                      name == "--publish-token-file" || name == "--cors" || name == "--redis" ||
                      name == "--redis-prefix";
@@ -159,6 +176,10 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
   if (!config.redis_url.empty()) {
     std::string error;
     if (!parse_redis_url(config.redis_url, config.redis, error)) return fail(error);
+  }
+  if (config.workers > 1 && config.redis_url.empty()) {
+    return fail("--workers " + std::to_string(config.workers) +
+                " needs --redis: workers share events, ids and history through Redis");
   }
   return result;
 }
@@ -235,6 +256,8 @@ A small, fast Server-Sent Events broadcaster.
   --redis-prefix P         prefix of every Redis key and channel (default sse:)
   --redis-timeout-ms N     Redis connect and command deadline; publishes get 503
                            beyond it (default 2000)
+  --workers N|auto         N worker processes share the port (SO_REUSEPORT), restarted
+                           if they die; auto: one per core; N > 1 needs --redis (default 1)
   --quiet                  no per-connection log lines
   --help, --version        print and exit
 

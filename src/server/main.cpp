@@ -8,6 +8,8 @@
 // result goes on to the server, which never asks DNS again), and the
 // --publish-token-file must hold a token, and the --redis host resolves
 // (once, for the same reason: hiredis's own lookup would block the loop).
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -17,6 +19,7 @@
 #include "sse/loop/listener.h"
 #include "sse/server/config.h"
 #include "sse/server/server.h"
+#include "sse/server/supervisor.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -54,7 +57,17 @@ int main(int argc, char** argv) {
       !sse::load_token_file(parsed.config.publish_token_file, parsed.config.publish_token, error)) {
     return bad_option();
   }
+  if (parsed.config.workers == 0) {  // --workers auto: one per core
+    long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+    parsed.config.workers = cores > 0 ? static_cast<size_t>(cores) : 1;
+    if (parsed.config.workers > 1 && parsed.config.redis_url.empty()) {
+      error = "--workers auto: " + std::to_string(parsed.config.workers) +
+              " cores, and more than one worker needs --redis";
+      return bad_option();
+    }
+  }
   sse::set_log_quiet(parsed.config.quiet);
+  if (parsed.config.workers > 1) return sse::run_supervisor(parsed.config);
   sse::Server server(parsed.config);
   if (!server.open(error)) {
     std::fprintf(stderr, "sse-server: %s\n", error.c_str());

@@ -1,8 +1,11 @@
 // plain_routes.cpp — see plain_routes.h.
 #include "sse/server/plain_routes.h"
 
+#include <unistd.h>
+
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sse/base/clock.h"
 #include "sse/events/broadcaster.h"
@@ -11,6 +14,7 @@
 #include "sse/http/static_files.h"
 #include "sse/server/config.h"
 #include "sse/server/stats.h"
+#include "sse/server/worker_slots.h"
 
 namespace sse {
 
@@ -91,6 +95,26 @@ StatsView stats_view(ServerContext& context) {
                    context.events.last_id(), mono_ms(),         context.redis};
 }
 
+// The text of /stats or /metrics. With --workers: every worker's figures,
+// this one's taken now and written to its slot, the others' from theirs.
+std::string render_stats(ServerContext& context, std::string (*render)(const StatsView&)) {
+  StatsView view = stats_view(context);
+  if (context.worker_slots == nullptr) return render(view);
+  std::vector<StatsFigures> workers(context.worker_slots->size());
+  StatsFigures own = collect_stats(view);
+  own.pid = static_cast<int32_t>(::getpid());
+  context.worker_slots->publish(context.worker_index, own);
+  for (size_t i = 0; i < workers.size(); ++i) {
+    if (i == context.worker_index) {
+      workers[i] = own;
+    } else {
+      context.worker_slots->read(i, workers[i]);
+    }
+  }
+  view.workers = &workers;
+  return render(view);
+}
+
 }  // namespace
 
 PlainAnswer answer_health(const Request& request, ServerContext& context) {
@@ -98,12 +122,13 @@ PlainAnswer answer_health(const Request& request, ServerContext& context) {
 }
 
 PlainAnswer answer_stats(const Request& request, ServerContext& context) {
-  return small_answer(request, context, "application/json", stats_json(stats_view(context)), false);
+  return small_answer(request, context, "application/json", render_stats(context, stats_json),
+                      false);
 }
 
 PlainAnswer answer_metrics(const Request& request, ServerContext& context) {
   return small_answer(request, context, "text/plain; version=0.0.4; charset=utf-8",
-                      stats_prometheus(stats_view(context)), false);
+                      render_stats(context, stats_prometheus), false);
 }
 
 PlainAnswer answer_preflight(const Request& request, const char* allow, ServerContext& context) {

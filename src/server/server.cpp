@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -21,6 +22,10 @@ namespace {
 // directory and the static file being read: --max-clients defaults to the
 // fd limit minus this, so 503 comes before EMFILE.
 constexpr size_t kReservedFds = 64;
+
+// How often a worker copies its figures to the shared page: how old
+// another worker's figures in /stats can be (worker_slots.h).
+constexpr int64_t kFiguresPeriodMs = 250;
 
 // Raises the soft fd limit to the hard one (servers are expected to hold
 // many sockets; the soft default is often 1024) and returns it.
@@ -45,7 +50,7 @@ int64_t housekeeping_period_ms(const Config& config) {
 
 }  // namespace
 
-Server::Server(const Config& config)
+Server::Server(const Config& config, const WorkerRole* role)
     : config_(config),
       events_(make_event_log()),
       redis_(dynamic_cast<RedisEventLog*>(events_.get())),
@@ -61,8 +66,12 @@ Server::Server(const Config& config)
                  running_ = false;
                }),
       tick_timer_(reactor_, [this] { on_tick(); }),
-      housekeeping_timer_(reactor_, [this] { on_housekeeping(); }) {
+      housekeeping_timer_(reactor_, [this] { on_housekeeping(); }),
+      role_(role != nullptr ? *role : WorkerRole()),
+      figures_timer_(reactor_, [this] { publish_figures(); }) {
   counters_.started_mono_ms = mono_ms();
+  context_.worker_slots = role_.slots;
+  context_.worker_index = role_.index;
 }
 
 std::unique_ptr<EventLog> Server::make_event_log() {
@@ -96,7 +105,8 @@ bool Server::open(std::string& error) {
     error = "cannot set up signal handling";
     return false;
   }
-  if (!listener_.open(config_.host, config_.port, error)) return false;
+  bool worker = role_.slots != nullptr;
+  if (!listener_.open(config_.host, config_.port, error, worker)) return false;
   if (config_.tick_ms > 0 && !tick_timer_.start(config_.tick_ms)) {
     error = "cannot start the ticker timer";
     return false;
@@ -108,6 +118,22 @@ bool Server::open(std::string& error) {
   // Redis may be away now: the server runs anyway and the log connects
   // (and reconnects) in the background.
   if (redis_ != nullptr) redis_->start();
+  if (worker) {
+    // The supervisor prints the one start-up line once every worker is in.
+    if (!figures_timer_.start(kFiguresPeriodMs)) {
+      error = "cannot start the figures timer";
+      return false;
+    }
+    publish_figures();
+    // A restarted worker's supervisor does not wait for it (the pipe may be
+    // closed already): a failed write is no failure to start.
+    char ready = 1;
+    ssize_t told = ::write(role_.ready_fd, &ready, 1);
+    (void)told;
+    ::close(role_.ready_fd);
+    role_.ready_fd = -1;
+    return true;
+  }
   // The one line scripts wait for (tests read the port from it).
   std::printf("sse-server listening on %s\n", listener_.bound_address().c_str());
   std::fflush(stdout);
@@ -164,6 +190,14 @@ void Server::on_housekeeping() {
     if (connection && !connection->is_closed()) connection->check_timeouts(now);
   }
   broadcaster_.send_heartbeats(now, config_.heartbeat_ms);
+}
+
+void Server::publish_figures() {
+  StatsView view{counters_, broadcaster_, events_->retained(), events_->last_id(), mono_ms(),
+                 redis_};
+  StatsFigures figures = collect_stats(view);
+  figures.pid = static_cast<int32_t>(::getpid());
+  role_.slots->publish(role_.index, figures);
 }
 
 void Server::resume_ready() {

@@ -60,7 +60,9 @@ class Listener final : public EventHandler {
 
   // Resolves `host` (resolve_listen_address), binds and listens; on failure
   // returns false and sets `error`.
-  bool open(const std::string& host, uint16_t port, std::string& error);
+  // `reuse_port`: SO_REUSEPORT, so that several processes (--workers) each
+  // listen on the same port and the kernel spreads connections over them.
+  bool open(const std::string& host, uint16_t port, std::string& error, bool reuse_port = false);
   // Stops accepting: unregisters and closes the socket (graceful shutdown).
   void close();
 

@@ -45,6 +45,9 @@ struct Config {
   RedisAddress redis;
   std::string redis_prefix = "sse:";  // of every key and channel
   int64_t redis_timeout_ms = 2000;    // connect and command deadline
+  // --workers: processes sharing the port (supervisor.h); 0 is "auto",
+  // one per core, resolved by main().
+  size_t workers = 1;
 };
 
 struct ParsedArgs {

@@ -33,12 +33,23 @@
 #include "sse/server/connection.h"
 #include "sse/server/stats.h"
 #include "sse/server/ticker.h"
+#include "sse/server/worker_slots.h"
 
 namespace sse {
 
+// What a worker process of --workers is told by its supervisor
+// (supervisor.h): which slot of the shared figures is its own, and where to
+// say "listening" instead of printing the start-up line.
+struct WorkerRole {
+  size_t index = 0;
+  WorkerSlots* slots = nullptr;
+  int ready_fd = -1;  // one byte is written here once the port is open
+};
+
 class Server {
  public:
-  explicit Server(const Config& config);
+  // `role` is null for a server of its own, else this worker's role.
+  explicit Server(const Config& config, const WorkerRole* role = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -54,6 +65,7 @@ class Server {
   void on_accept(UniqueFd fd, const sockaddr_storage& peer);
   void on_tick();
   void on_housekeeping();
+  void publish_figures();
   void resume_ready();
   void reap_closed();
   void close_all();
@@ -77,6 +89,8 @@ class Server {
   Ticker ticker_;
   Timer tick_timer_;
   Timer housekeeping_timer_;
+  WorkerRole role_;  // index 0, no slots: not a worker
+  Timer figures_timer_;  // workers: the shared figures, every 250 ms
   bool running_ = true;
 };
 

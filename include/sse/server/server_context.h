@@ -15,6 +15,7 @@ class Connection;
 class EventLog;
 class Reactor;
 class RedisEventLog;
+class WorkerSlots;
 class StaticFiles;
 struct Config;
 struct ServerCounters;
@@ -29,6 +30,9 @@ struct ServerContext {
   std::vector<Connection*>& closed;  // destroyed by the server after each pass
   std::vector<Connection*>& ready;   // resumed by the server in the next pass
   const RedisEventLog* redis = nullptr;  // the shared log, for /stats (null without --redis)
+  // With --workers: the shared figures of every worker, and this one's slot.
+  WorkerSlots* worker_slots = nullptr;
+  size_t worker_index = 0;
 };
 
 }  // namespace sse
