@@ -301,7 +301,8 @@ stop_server() {
   # sse-redis, sse-redis-pair: the second sse-server, then Redis (after the
   # instances, so they do not log its going away). Of sse-server's Redis
   # lines, the two "connected to" at start are left out; of Redis's, all
-  # but its warnings (level #; the overcommit advice aside).
+  # but its warnings (level #), and of those its start and shutdown notices
+  # and the overcommit advice.
   if [ -n "$TPID2" ]; then
     kill -TERM "$TPID2" 2>/dev/null || true
     wait "$TPID2" 2>/dev/null || true
@@ -311,7 +312,9 @@ stop_server() {
   if [ -n "$RTPID" ]; then
     kill -TERM "$RTPID" 2>/dev/null || true
     wait "$RTPID" 2>/dev/null || true
-    grep ' # ' "$BENCH_TMP/redis.out" | grep -v -i 'overcommit' >>"$LOG" 2>/dev/null || true
+    grep ' # ' "$BENCH_TMP/redis.out" | grep -v -e 'oO0OoO0OoO0Oo' -e 'Redis version=' \
+      -e 'Configuration loaded' -e 'Server initialized' -e 'overcommit' \
+      -e 'User requested shutdown' -e 'ready to exit' -e 'Received SIGTERM' >>"$LOG" 2>/dev/null || true
   fi
   RTPID=""
 }

@@ -573,16 +573,27 @@ void RedisEventLog::finish_fetch(std::list<Fetch>::iterator fetch) {
     plan.oldest_id = entries.empty() ? fetch->top + 1 : entries.front().id;
   } else {
     plan.oldest_id = entries.empty() ? fetch->top + 1 : entries.front().id;
-    // Complete when the first entry after X links to X or before it.
-    if (!entries.empty() && !links(entries.front().prev, x)) {
-      plan.gap = true;
-      plan.gap_id = entries.front().id - 1;
-    }
-    // From the log up to what this instance delivered, then from memory.
+    // From the log up to what this instance delivered, then from memory,
+    // checking every link on the way: a break at the first entry is the
+    // stream's opening gap notice; a break further on (events lost in a
+    // rollback between two that survived) is a notice at that point, as a
+    // live stream would have been sent.
     std::vector<std::pair<uint64_t, FrameRef>> frames;
+    auto notice_at = [&](uint64_t before, uint64_t next_id) {
+      if (frames.empty() && before == x) {
+        plan.gap = true;
+        plan.gap_id = next_id - 1;
+        return;
+      }
+      frames.emplace_back(next_id - 1, encode_event(next_id - 1, "gap",
+                                                    gap_data(std::to_string(before), next_id)));
+    };
     uint64_t read_through = std::max(x, fetch->top);
+    uint64_t previous = x;
     for (const LogEntry& entry : entries) {
       if (entry.id > through) break;
+      if (!links(entry.prev, previous)) notice_at(previous, entry.id);
+      previous = entry.id;
       read_through = entry.id;
       if (std::find(fetch->topics.begin(), fetch->topics.end(), entry.topic) ==
           fetch->topics.end()) {
@@ -591,11 +602,10 @@ void RedisEventLog::finish_fetch(std::list<Fetch>::iterator fetch) {
       frames.emplace_back(entry.id, encode_event(entry.id, entry.event, entry.data));
     }
     if (read_through < through) {
+      // The memory tail holds every event delivered after complete_after(),
+      // each checked when it arrived; it must reach back to the log read.
       if (read_through < history_.complete_after()) {
-        // The memory tail does not reach back to where the log read
-        // stopped: only possible with a tiny --history.
-        plan.gap = true;
-        plan.gap_id = std::max(plan.gap_id, history_.complete_after());
+        notice_at(previous, history_.complete_after() + 1);
       }
       for (FrameRef& frame : history_.replay(read_through, fetch->topics).frames) {
         frames.emplace_back(0, std::move(frame));

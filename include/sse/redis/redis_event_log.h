@@ -20,8 +20,8 @@
 // broadcaster; an announcement carries its id and p, the id before it in
 // the log:
 //   id <= last_   already delivered (a repair read it first): dropped;
-//   p  <= last_   nothing lies between: delivered, last_ = id;
-//   p  >  last_   something was missed (pub/sub is at-most-once; Redis
+//   p links last_ nothing lies between: delivered, last_ = id;
+//   otherwise     something was missed (pub/sub is at-most-once; Redis
 //                 drops a subscriber whose buffer overflows): the message is
 //                 held and the log is read from last_ (XRANGE (last_ +), a
 //                 "repair". Entries that link up are delivered; when the
@@ -37,7 +37,12 @@
 // Resuming: from the memory tail when it covers the id (plan_resume, as in
 // the in-memory log); otherwise fetch_resume() reads the log after the id
 // and answers in a later pass. The rule for "complete" is the same link
-// check: the first entry after X must have p <= X.
+// check, on every entry: the first after X must link to X, each next one to
+// the one before it; a break further on gets a gap notice at that point.
+//
+// "Links": p <= the reader's position, except p = 0 ("the log began
+// here"), which links only a reader that has seen nothing (links() in the
+// .cpp says why).
 #pragma once
 
 #include <cstdint>

@@ -415,3 +415,17 @@ TEST_CASE("a bad --redis value is exit 2 material, naming the option") {
     CHECK(parsed.error.find("--redis") != std::string::npos);
   }
 }
+
+TEST_CASE("--workers takes a count or auto, and more than one needs --redis") {
+  CHECK(sse::parse_config({}, nullptr).config.workers == 1);
+  CHECK(sse::parse_config({"--workers", "3", "--redis", "h:1"}, nullptr).config.workers == 3);
+  CHECK(sse::parse_config({"--workers=auto", "--redis", "h:1"}, nullptr).config.workers == 0);
+  CHECK(sse::parse_config({"--workers", "1"}, nullptr).action == sse::ParsedArgs::Action::kRun);
+  sse::ParsedArgs alone = sse::parse_config({"--workers", "2"}, nullptr);
+  CHECK(alone.action == sse::ParsedArgs::Action::kError);
+  CHECK(alone.error.find("--redis") != std::string::npos);
+  for (const char* bad : {"0", "x", "257", "-1", ""}) {
+    CHECK(sse::parse_config({"--workers", bad, "--redis", "h:1"}, nullptr).action ==
+          sse::ParsedArgs::Action::kError);
+  }
+}
