@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "sse/base/clock.h"
+
 namespace sse {
 
 Reactor::Reactor() : epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
@@ -36,6 +38,7 @@ void Reactor::remove(int fd) {
 int Reactor::poll(int timeout_ms) {
   epoll_event events[kMaxEvents];
   int n = ::epoll_wait(epoll_fd_.get(), events, kMaxEvents, timeout_ms);
+  last_wake_ns_ = mono_ns();
   if (n < 0) return 0;  // EINTR: signals arrive through the signalfd instead
   for (int i = 0; i < n; ++i) {
     static_cast<EventHandler*>(events[i].data.ptr)->on_events(events[i].events);

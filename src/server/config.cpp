@@ -53,6 +53,7 @@ const NumericOption kNumericOptions[] = {
     {"--history-bytes", 4096, uint64_t{1} << 40,
      [](Config& c, uint64_t v) { c.history_bytes = v; }},
     {"--max-topics", 1, 10'000'000, [](Config& c, uint64_t v) { c.max_topics = v; }},
+    {"--fanout-slice", 0, 10'000'000, [](Config& c, uint64_t v) { c.fanout_slice = v; }},
     {"--redis-timeout-ms", 10, 600'000,
      [](Config& c, uint64_t v) { c.redis_timeout_ms = static_cast<int64_t>(v); }},
 };
@@ -256,6 +257,8 @@ A small, fast Server-Sent Events broadcaster.
   --redis-prefix P         prefix of every Redis key and channel (default sse:)
   --redis-timeout-ms N     Redis connect and command deadline; publishes get 503
                            beyond it (default 2000)
+  --fanout-slice N         write at most N subscribers per fan-out slice (default 0: slices
+                           of about 2 ms); for tests
   --workers N|auto         N worker processes share the port (SO_REUSEPORT), restarted
                            if they die; auto: one per core; N > 1 needs --redis (default 1)
   --quiet                  no per-connection log lines

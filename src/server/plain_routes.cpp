@@ -92,7 +92,8 @@ PlainAnswer small_answer(const Request& request, ServerContext& context, std::st
 
 StatsView stats_view(ServerContext& context) {
   return StatsView{context.counters,       context.broadcaster, context.events.retained(),
-                   context.events.last_id(), mono_ms(),         context.redis};
+                   context.events.last_id(), mono_ms(),         context.redis,
+                   context.loop};
 }
 
 // The text of /stats or /metrics. With --workers: every worker's figures,

@@ -55,7 +55,7 @@ Server::Server(const Config& config, const WorkerRole* role)
       events_(make_event_log()),
       redis_(dynamic_cast<RedisEventLog*>(events_.get())),
       context_{config_,   reactor_, broadcaster_, *events_, files_,
-               counters_, closed_,  ready_,       redis_},
+               counters_, closed_,  ready_,       redis_,   &loop_monitor_},
       listener_(
           reactor_,
           [this](UniqueFd fd, const sockaddr_storage& peer) { on_accept(std::move(fd), peer); },
@@ -70,6 +70,7 @@ Server::Server(const Config& config, const WorkerRole* role)
       role_(role != nullptr ? *role : WorkerRole()),
       figures_timer_(reactor_, [this] { publish_figures(); }) {
   counters_.started_mono_ms = mono_ms();
+  broadcaster_.set_slice_limit(config_.fanout_slice);
   context_.worker_slots = role_.slots;
   context_.worker_index = role_.index;
 }
@@ -142,10 +143,19 @@ bool Server::open(std::string& error) {
 
 int Server::run() {
   while (running_) {
-    reactor_.poll(ready_.empty() ? -1 : 0);
+    // Without work left over (requests held back, a fan-out in progress),
+    // sleep until something happens; with some, only look and go on.
+    int ready_fds = reactor_.poll(ready_.empty() && !broadcaster_.flushing() ? -1 : 0);
     resume_ready();
-    broadcaster_.deliver_pending(mono_ms());
+    size_t events = broadcaster_.pending_count();
+    broadcaster_.queue_pending(mono_ms());
+    broadcaster_.flush_slice();
     reap_closed();
+    int64_t end_ns = mono_ns();
+    loop_monitor_.record(PassRecord{end_ns / 1'000'000, (end_ns - reactor_.last_wake_ns()) / 1000,
+                                    static_cast<uint32_t>(ready_fds),
+                                    static_cast<uint32_t>(events),
+                                    static_cast<uint32_t>(broadcaster_.last_slice_written())});
   }
   // Graceful shutdown: stop accepting, deliver what was published in the
   // last pass, then close every connection. What already sits in a socket's
@@ -194,7 +204,7 @@ void Server::on_housekeeping() {
 
 void Server::publish_figures() {
   StatsView view{counters_, broadcaster_, events_->retained(), events_->last_id(), mono_ms(),
-                 redis_};
+                 redis_,     &loop_monitor_};
   StatsFigures figures = collect_stats(view);
   figures.pid = static_cast<int32_t>(::getpid());
   role_.slots->publish(role_.index, figures);

@@ -108,7 +108,26 @@ void json_histogram(std::string& json, const char* name, const LatencyHistogram&
   append_format(json, ",\"max\":%lld}", static_cast<long long>(histogram.max()));
 }
 
-void json_figures(std::string& json, const StatsFigures& f) {
+// The loop-latency monitor (loop_monitor.h): pass durations, and the
+// slowest recent passes with what they did.
+void json_loop(std::string& json, const StatsFigures& f, int64_t now_ms) {
+  append_format(json, ",\"loop\":{\"passes\":%llu", ull(f.loop_pass_us.count()));
+  json_histogram(json, "pass_us", f.loop_pass_us);
+  json += ",\"slowest\":[";
+  bool first = true;
+  for (const PassRecord& pass : f.slowest_passes) {
+    if (pass.us == 0) continue;
+    append_format(json,
+                  "%s{\"ago_ms\":%lld,\"us\":%lld,\"ready_fds\":%u,\"events\":%u,"
+                  "\"written\":%u}",
+                  first ? "" : ",", static_cast<long long>(now_ms - pass.at_ms),
+                  static_cast<long long>(pass.us), pass.ready_fds, pass.events, pass.written);
+    first = false;
+  }
+  json += "]}";
+}
+
+void json_figures(std::string& json, const StatsFigures& f, int64_t now_ms) {
   append_format(json, "\"uptime_s\":%.3f", static_cast<double>(f.uptime_ms) / 1000.0);
   for (size_t i = 0; i < kStatsCounters; ++i) {
     append_format(json, ",\"%s\":%llu", kCounters[i].name, ull(f.counters[i]));
@@ -116,6 +135,7 @@ void json_figures(std::string& json, const StatsFigures& f) {
   append_format(json, ",\"last_id\":%llu", ull(f.last_id));
   append_format(json, ",\"rss_bytes\":%llu", ull(f.rss_bytes));
   json_histogram(json, "fanout_latency_us", f.fanout_us);
+  json_loop(json, f, now_ms);
   if (f.redis) {
     append_format(json, ",\"redis\":{\"state\":\"%s\",\"connected\":%s", f.redis_state,
                   f.redis_counters[0] != 0 ? "true" : "false");
@@ -165,6 +185,15 @@ void StatsFigures::add(const StatsFigures& other) {
   rss_bytes += other.rss_bytes;
   uptime_ms = std::max(uptime_ms, other.uptime_ms);
   fanout_us.merge(other.fanout_us);
+  loop_pass_us.merge(other.loop_pass_us);
+  for (const PassRecord& pass : other.slowest_passes) {
+    // Keep the slowest five of both.
+    auto weakest = std::min_element(
+        slowest_passes.begin(), slowest_passes.end(),
+        [](const PassRecord& a, const PassRecord& b) { return a.us < b.us; });
+    if (pass.us > weakest->us) *weakest = pass;
+  }
+  sort_slowest_first(slowest_passes);
   if (other.redis) {
     // "connected" sums to the number of workers connected.
     for (size_t i = 0; i < kRedisCounters; ++i) redis_counters[i] += other.redis_counters[i];
@@ -209,6 +238,10 @@ StatsFigures collect_stats(const StatsView& view) {
   f.rss_bytes = sample_process().rss_bytes;
   f.uptime_ms = view.now_mono_ms - s.started_mono_ms;
   f.fanout_us = b.fanout_us;
+  if (view.loop != nullptr) {
+    f.loop_pass_us = view.loop->passes();
+    f.slowest_passes = view.loop->slowest(view.now_mono_ms);
+  }
   if (view.redis != nullptr) {
     const RedisEventLog& redis = *view.redis;
     const RedisCounters& c = redis.counters();
@@ -227,7 +260,7 @@ StatsFigures collect_stats(const StatsView& view) {
 std::string stats_json(const StatsView& view) {
   StatsFigures total = total_of(view);
   std::string json = "{";
-  json_figures(json, total);
+  json_figures(json, total, view.now_mono_ms);
   if (view.workers != nullptr) {
     // One object per worker, by index; a worker being restarted is null.
     json += ",\"workers\":[";
@@ -239,7 +272,7 @@ std::string stats_json(const StatsView& view) {
         continue;
       }
       append_format(json, "{\"worker\":%zu,\"pid\":%d,", i, static_cast<int>(worker.pid));
-      json_figures(json, worker);
+      json_figures(json, worker, view.now_mono_ms);
       json += "}";
     }
     json += "]";
@@ -274,6 +307,9 @@ std::string stats_prometheus(const StatsView& view) {
 
   prometheus_summary(text, "sse_fanout_latency_seconds",
                      "publish to last subscriber written, per event", total.fanout_us);
+  prometheus_summary(text, "sse_loop_pass_seconds",
+                     "duration of one event-loop pass (wake-up to end of its fan-out slice)",
+                     total.loop_pass_us);
 
   if (total.redis) {
     for (size_t i = 0; i < kRedisCounters; ++i) {

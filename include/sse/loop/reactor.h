@@ -46,8 +46,12 @@ class Reactor {
   // Waits up to `timeout_ms` (-1: forever) and dispatches what is ready.
   // Returns the number of events dispatched.
   int poll(int timeout_ms);
+  // When the last poll() woke up (CLOCK_MONOTONIC ns): the start of the
+  // loop pass, for the loop-latency monitor (one clock read per pass).
+  int64_t last_wake_ns() const { return last_wake_ns_; }
 
  private:
+  int64_t last_wake_ns_ = 0;
   static constexpr int kMaxEvents = 256;
   UniqueFd epoll_fd_;
 };

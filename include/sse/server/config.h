@@ -48,6 +48,9 @@ struct Config {
   // --workers: processes sharing the port (supervisor.h); 0 is "auto",
   // one per core, resolved by main().
   size_t workers = 1;
+  // --fanout-slice: subscribers written per fan-out slice at most (0: the
+  // slice is bounded by time only). A knob for tests that force tiny slices.
+  size_t fanout_slice = 0;
 };
 
 struct ParsedArgs {

@@ -7,7 +7,7 @@
 //
 //   1. reactor.poll(): accept, read and answer requests, fire timers;
 //      publishes go to the event log, which parks them on the broadcaster;
-//   2. broadcaster.deliver_pending(): each topic's events of this pass,
+//   2. broadcaster.queue_pending() and flush_slice(): each topic's events of this pass,
 //      joined into one frame, go to its subscribers: one flush each,
 //      normally a single send();
 //   3. reap_closed(): destroy the connections closed during 1 and 2.
@@ -31,6 +31,7 @@
 #include "sse/redis/redis_event_log.h"
 #include "sse/server/config.h"
 #include "sse/server/connection.h"
+#include "sse/server/loop_monitor.h"
 #include "sse/server/stats.h"
 #include "sse/server/ticker.h"
 #include "sse/server/worker_slots.h"
@@ -79,6 +80,7 @@ class Server {
   RedisEventLog* redis_;
   StaticFiles files_;
   ServerCounters counters_;
+  LoopMonitor loop_monitor_;
   std::vector<Connection*> closed_;
   std::vector<Connection*> ready_;
   std::vector<Connection*> resuming_;

@@ -14,6 +14,7 @@ class Broadcaster;
 class Connection;
 class EventLog;
 class Reactor;
+class LoopMonitor;
 class RedisEventLog;
 class WorkerSlots;
 class StaticFiles;
@@ -30,6 +31,7 @@ struct ServerContext {
   std::vector<Connection*>& closed;  // destroyed by the server after each pass
   std::vector<Connection*>& ready;   // resumed by the server in the next pass
   const RedisEventLog* redis = nullptr;  // the shared log, for /stats (null without --redis)
+  const LoopMonitor* loop = nullptr;     // pass durations, for /stats
   // With --workers: the shared figures of every worker, and this one's slot.
   WorkerSlots* worker_slots = nullptr;
   size_t worker_index = 0;

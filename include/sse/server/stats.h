@@ -15,11 +15,13 @@
 // Counting is a plain increment: one thread, no atomics.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "sse/base/latency_histogram.h"
+#include "sse/server/loop_monitor.h"
 
 namespace sse {
 
@@ -54,6 +56,7 @@ struct StatsView {
   uint64_t last_id;     // the newest id the event log assigned
   int64_t now_mono_ms;
   const RedisEventLog* redis = nullptr;  // with --redis: the link's figures
+  const LoopMonitor* loop = nullptr;     // pass durations (null in unit tests)
   // With --workers: every worker's figures (this one's fresh), by index.
   const std::vector<StatsFigures>* workers = nullptr;
 };
@@ -74,9 +77,11 @@ struct StatsFigures {
   uint64_t redis_counters[kRedisCounters] = {};
   char redis_state[12] = {};
   LatencyHistogram redis_rtt_us;
+  LatencyHistogram loop_pass_us;
+  std::array<PassRecord, LoopMonitor::kSlowest> slowest_passes{};
 
   // Sums counters, gauges and histograms (the whole server's figures);
-  // last_id and uptime are the largest.
+  // last_id and uptime are the largest, the slowest passes the slowest.
   void add(const StatsFigures& other);
 };
 

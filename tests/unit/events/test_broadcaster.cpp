@@ -100,6 +100,13 @@ class TestSubscriber final : public sse::Subscriber {
 
 using Ids = std::vector<uint64_t>;
 
+// Heartbeats are queued, then written by flush slices like events.
+void heartbeats(Broadcaster& broadcaster, int64_t now_ms, int64_t idle_ms) {
+  broadcaster.send_heartbeats(now_ms, idle_ms);
+  while (broadcaster.flush_slice()) {
+  }
+}
+
 }  // namespace
 
 TEST_CASE("a published event waits for deliver_pending, then is sent as one frame") {
@@ -257,7 +264,7 @@ TEST_CASE("every subscriber unsubscribing itself in one flush pass is safe") {
   subscribers.clear();
   broadcaster.publish("main", "", "nobody");
   broadcaster.deliver_pending(2);
-  broadcaster.send_heartbeats(100000, 1);
+  heartbeats(broadcaster, 100000, 1);
 }
 
 TEST_CASE("a subscriber that unsubscribes itself during a heartbeat flush is safe") {
@@ -267,11 +274,11 @@ TEST_CASE("a subscriber that unsubscribes itself during a heartbeat flush is saf
   broadcaster.subscribe(*leaver, {"main"}, 0);
   broadcaster.subscribe(stays, {"main"}, 0);
   leaver->unsubscribe_in_flush = true;
-  broadcaster.send_heartbeats(1000, 1000);
+  heartbeats(broadcaster, 1000, 1000);
   CHECK(leaver->heartbeats() == 1);
   CHECK(stays.heartbeats() == 1);
   leaver.reset();
-  broadcaster.send_heartbeats(2000, 1000);
+  heartbeats(broadcaster, 2000, 1000);
   CHECK(stays.heartbeats() == 2);
 }
 
@@ -340,13 +347,13 @@ TEST_CASE("heartbeats go only to subscribers idle for the interval") {
   broadcaster.publish("busy", "", "x");
   broadcaster.deliver_pending(1000);  // busy was sent something at t=1000
 
-  broadcaster.send_heartbeats(1500, 1000);
+  heartbeats(broadcaster, 1500, 1000);
   CHECK(idle.heartbeats() == 1);
   CHECK(busy.heartbeats() == 0);
   CHECK(busy.flushes == 1);  // only the event's flush
   CHECK(broadcaster.counters().heartbeats_sent == 1);
 
-  broadcaster.send_heartbeats(2000, 1000);  // busy is now idle 1000 ms; idle only 500
+  heartbeats(broadcaster, 2000, 1000);  // busy is now idle 1000 ms; idle only 500
   CHECK(busy.heartbeats() == 1);
   CHECK(idle.heartbeats() == 1);
   CHECK(broadcaster.counters().heartbeats_sent == 2);
@@ -357,9 +364,9 @@ TEST_CASE("a subscriber that just subscribed is not idle") {
   Broadcaster broadcaster(1);
   TestSubscriber fresh(broadcaster);
   broadcaster.subscribe(fresh, {"main"}, 5000);
-  broadcaster.send_heartbeats(5500, 1000);
+  heartbeats(broadcaster, 5500, 1000);
   CHECK(fresh.flushes == 0);
-  broadcaster.send_heartbeats(6000, 1000);
+  heartbeats(broadcaster, 6000, 1000);
   CHECK(fresh.heartbeats() == 1);
 }
 
@@ -445,7 +452,7 @@ TEST_CASE("a subscriber with no topics leaves completely, so no heartbeat touche
   CHECK(broadcaster.subscriber_count() == 0);
   subscriber.reset();
   // A dangling entry would be read here (AddressSanitizer: use after free).
-  broadcaster.send_heartbeats(1'000'000, 1);
+  heartbeats(broadcaster, 1'000'000, 1);
   CHECK(broadcaster.counters().heartbeats_sent == 0);
 }
 
@@ -491,4 +498,89 @@ TEST_CASE("a broadcast notice follows what was pending and reaches every subscri
   CHECK(on_b.received == "id: 99\nevent: gap\ndata: {}\n\nid: 11\ndata: after\n\n");
   CHECK(no_topic.received == "id: 99\nevent: gap\ndata: {}\n\n");
   CHECK(after == 11);
+}
+
+// ---------------------------------------------------------------- fan-out slices
+
+TEST_CASE("with slices of 3, each subscriber gets every event once, in order, and late events join") {
+  Broadcaster broadcaster(1);
+  broadcaster.set_slice_limit(3);
+  std::vector<std::unique_ptr<TestSubscriber>> subscribers;
+  for (int i = 0; i < 10; ++i) {
+    subscribers.push_back(std::make_unique<TestSubscriber>(broadcaster));
+    broadcaster.subscribe(*subscribers.back(), {"t"}, 0);
+  }
+  uint64_t first = broadcaster.publish("t", "", "one");
+  broadcaster.queue_pending(1);
+  CHECK(broadcaster.flush_slice());  // 3 of 10 written
+  CHECK(subscribers[2]->ids() == Ids{first});
+  CHECK(subscribers[3]->ids().empty());
+  // Published while the fan-out is in progress: queued behind "one".
+  uint64_t second = broadcaster.publish("t", "", "two");
+  broadcaster.queue_pending(2);
+  while (broadcaster.flush_slice()) {
+  }
+  for (size_t i = 0; i < subscribers.size(); ++i) {
+    INFO("subscriber " << i);
+    CHECK(subscribers[i]->ids() == Ids{first, second});
+  }
+  // The first three were written twice; the others once, both events in
+  // that one write.
+  CHECK(subscribers[0]->flushes == 2);
+  CHECK(subscribers[9]->flushes == 1);
+  CHECK(subscribers[9]->frames_per_flush == std::vector<size_t>{2});
+  CHECK(broadcaster.counters().fanout_us.count() == 2);
+}
+
+TEST_CASE("a subscriber that leaves between slices is never written to, even once destroyed") {
+  Broadcaster broadcaster(1);
+  broadcaster.set_slice_limit(2);
+  std::vector<std::unique_ptr<TestSubscriber>> subscribers;
+  for (int i = 0; i < 6; ++i) {
+    subscribers.push_back(std::make_unique<TestSubscriber>(broadcaster));
+    broadcaster.subscribe(*subscribers.back(), {"t"}, 0);
+  }
+  uint64_t id = broadcaster.publish("t", "", "x");
+  broadcaster.queue_pending(1);
+  CHECK(broadcaster.flush_slice());
+  subscribers[4].reset();  // unsubscribes, then is freed (ASan would see a later write)
+  while (broadcaster.flush_slice()) {
+  }
+  for (size_t i : {0, 1, 2, 3, 5}) CHECK(subscribers[i]->ids() == Ids{id});
+  CHECK_FALSE(broadcaster.flushing());
+}
+
+TEST_CASE("a slow consumer dropped in one slice does not disturb the next slices") {
+  Broadcaster broadcaster(1);
+  broadcaster.set_slice_limit(1);
+  TestSubscriber a(broadcaster), dropped(broadcaster), c(broadcaster);
+  for (TestSubscriber* s : {&a, &dropped, &c}) broadcaster.subscribe(*s, {"t"}, 0);
+  dropped.unsubscribe_in_flush = true;
+  uint64_t first = broadcaster.publish("t", "", "1");
+  broadcaster.queue_pending(1);
+  while (broadcaster.flush_slice()) {
+  }
+  uint64_t second = broadcaster.publish("t", "", "2");
+  broadcaster.deliver_pending(2);
+  CHECK(a.ids() == Ids{first, second});
+  CHECK(dropped.ids() == Ids{first});
+  CHECK(c.ids() == Ids{first, second});
+}
+
+TEST_CASE("a multi-topic subscriber still waiting for its slice gets the next pass's events too") {
+  Broadcaster broadcaster(1);
+  broadcaster.set_slice_limit(1);
+  TestSubscriber first_in_line(broadcaster), both(broadcaster);
+  broadcaster.subscribe(first_in_line, {"a"}, 0);
+  broadcaster.subscribe(both, {"a", "b"}, 0);
+  uint64_t one = broadcaster.publish("a", "", "1");
+  broadcaster.queue_pending(1);
+  CHECK(broadcaster.flush_slice());  // first_in_line only; `both` still owed
+  uint64_t two = broadcaster.publish("b", "", "2");
+  uint64_t three = broadcaster.publish("a", "", "3");
+  broadcaster.queue_pending(2);
+  while (broadcaster.flush_slice()) {
+  }
+  CHECK(both.ids() == Ids{one, two, three});
+  CHECK(first_in_line.ids() == Ids{one, three});
 }
