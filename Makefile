@@ -19,7 +19,7 @@ CXXSTD := -std=c++17
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
 CPPFLAGS := -Iinclude -MMD -MP
 CXXFLAGS ?= -O2 -g
-LDLIBS := -lsimdjson -lhiredis
+LDLIBS := -lsimdjson -lhiredis -lcrypto
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # One folder per layer (README "Layout"): src/<layer>/<name>.cpp.
@@ -35,11 +35,11 @@ INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integrat
 
 # Debian packages the build and the tests need; node/npm only if absent
 # (the machine may carry its own Node.js build).
-DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev libhiredis-dev curl chromium clang \
+DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev libhiredis-dev libssl-dev curl chromium clang \
   libclang-rt-14-dev redis-server nginx-light
 NPM_MODULES := node_modules/playwright-core node_modules/eventsource
 # The benchmarks also plot (gnuplot) and pin processes to cores (taskset).
-BENCH_PACKAGES := g++ make libsimdjson-dev libhiredis-dev gnuplot-nox util-linux
+BENCH_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev gnuplot-nox util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
@@ -79,10 +79,10 @@ build/release build/fuzz:
 	mkdir -p $@
 
 # libFuzzer targets (clang): the parser, the chunked decoder, the publish
-# validator and the static path resolver. `make fuzz` runs each for
+# validator, the static path resolver and the token verifier. `make fuzz` runs each for
 # FUZZ_SECONDS; `make test` runs each for 20 s as a smoke test. New inputs
 # go to build/fuzz/corpus-*, the seeds stay in tests/fuzz/corpus/.
-FUZZ_TARGETS := http_parser http_body publish static_path
+FUZZ_TARGETS := http_parser http_body publish static_path jwt
 FUZZ_SECONDS ?= 300
 FUZZ_CXX := clang++
 FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined

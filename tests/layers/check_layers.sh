@@ -17,7 +17,8 @@ declare -A may_include=(
   [http]="base loop"                      # bytes in, requests out
   [events]="base loop"                    # ids, frames, history, fan-out
   [redis]="base loop events"              # the shared event log: hiredis on our reactor
-  [server]="base loop http events redis"  # connections, handlers, the server
+  [auth]="base"                           # tokens: text in, claims or an error out
+  [server]="base loop http events redis auth"  # connections, handlers, the server
 )
 
 status=0
