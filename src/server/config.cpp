@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "sse/events/topic.h"
 #include "sse/loop/unique_fd.h"
 
 namespace sse {
@@ -65,11 +66,13 @@ constexpr size_t kMaxTokenFileBytes = 4096;
 }  // namespace
 
 ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_token,
-                        const char* env_redis) {
+                        const char* env_redis, const char* env_jwt) {
   ParsedArgs result;
   Config& config = result.config;
   if (env_token != nullptr) config.publish_token = env_token;
   if (env_redis != nullptr) config.redis_url = env_redis;
+  if (env_jwt != nullptr) config.jwt_secret = env_jwt;
+  bool jwt_option = false;
   // Both options name the one token: given together, which was meant is a
   // guess, so it is an error rather than "the later one wins".
   bool token_option = false;
@@ -127,7 +130,8 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
     }
     bool is_string = name == "--host" || name == "--www" || name == "--publish-token" ||
                      name == "--publish-token-file" || name == "--cors" || name == "--redis" ||
-                     name == "--redis-prefix";
+                     name == "--redis-prefix" || name == "--jwt-secret" ||
+                     name == "--jwt-secret-file" || name == "--private";
     if (number == nullptr && !is_string) return fail("unknown option: " + args[i]);
     if (!has_inline_value) {
       if (i + 1 >= args.size()) return fail(name + ": missing value");
@@ -144,6 +148,19 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
       }
       if (name == "--publish-token-file") config.publish_token_file = value;
       if (name == "--redis") config.redis_url = value;
+      if (name == "--jwt-secret") {
+        config.jwt_secret = value;
+        jwt_option = true;
+      }
+      if (name == "--jwt-secret-file") config.jwt_secret_file = value;
+      if (name == "--private") {
+        // NAME, NAME* or *: a topic name, with an optional trailing '*'.
+        std::string_view name_part = value;
+        if (!name_part.empty() && name_part.back() == '*') name_part.remove_suffix(1);
+        bool ok = name_part.empty() ? value == "*" : is_valid_topic(name_part);
+        if (!ok) return fail("--private: expected NAME, NAME* or *, got '" + value + "'");
+        config.private_topics.push_back(value);
+      }
       if (name == "--redis-prefix") {
         // Part of every key and channel name: printable, no spaces.
         for (unsigned char c : value) {
@@ -178,6 +195,15 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
     std::string error;
     if (!parse_redis_url(config.redis_url, config.redis, error)) return fail(error);
   }
+  if (!config.jwt_secret_file.empty()) {
+    if (jwt_option) return fail("--jwt-secret-file: cannot be combined with --jwt-secret");
+    config.jwt_secret.clear();  // main() reads it from the file
+  }
+  if (!config.private_topics.empty() && config.jwt_secret.empty() &&
+      config.jwt_secret_file.empty()) {
+    return fail("--private needs --jwt-secret (or SSE_JWT_SECRET, --jwt-secret-file): "
+                "private topics are read with tokens signed by it");
+  }
   if (config.workers > 1 && config.redis_url.empty()) {
     return fail("--workers " + std::to_string(config.workers) +
                 " needs --redis: workers share events, ids and history through Redis");
@@ -185,9 +211,10 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
   return result;
 }
 
-bool load_token_file(const std::string& path, std::string& token, std::string& error) {
+bool load_token_file(const std::string& path, std::string& token, std::string& error,
+                     const char* option) {
   auto fail = [&](const std::string& why) {
-    error = "--publish-token-file: " + why + ": " + path;
+    error = std::string(option) + ": " + why + ": " + path;
     return false;
   };
   // O_NONBLOCK: a FIFO named by mistake must not hang the start-up; the
@@ -259,6 +286,11 @@ A small, fast Server-Sent Events broadcaster.
                            beyond it (default 2000)
   --fanout-slice N         write at most N subscribers per fan-out slice (default 0: slices
                            of about 2 ms); for tests
+  --jwt-secret SECRET      HS256 key of subscriber and publisher tokens (JWT)
+                           (default: env SSE_JWT_SECRET)
+  --jwt-secret-file FILE   the same key read from FILE, so it stays out of ps
+  --private PATTERN        topics that need a subscriber token: NAME, NAME* or *
+                           (repeatable; needs --jwt-secret)
   --workers N|auto         N worker processes share the port (SO_REUSEPORT), restarted
                            if they die; auto: one per core; N > 1 needs --redis (default 1)
   --quiet                  no per-connection log lines

@@ -374,6 +374,8 @@ int64_t Connection::stall_limit_ms() const {
 
 void Connection::check_timeouts(int64_t now_ms) noexcept {
   if (state_ == State::kStreaming) {
+    if (handler_) handler_->on_sweep(now_ms);
+    if (state_ != State::kStreaming) return;
     if (stalled_since_ms_ != 0 && now_ms - stalled_since_ms_ >= stall_limit_ms()) {
       ++context_.counters.slow_consumers_dropped;
       close("stream made no write progress: the client stopped reading");

@@ -24,7 +24,8 @@
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   sse::ParsedArgs parsed =
-      sse::parse_config(args, std::getenv("SSE_PUBLISH_TOKEN"), std::getenv("SSE_REDIS_URL"));
+      sse::parse_config(args, std::getenv("SSE_PUBLISH_TOKEN"), std::getenv("SSE_REDIS_URL"),
+                        std::getenv("SSE_JWT_SECRET"));
   switch (parsed.action) {
     case sse::ParsedArgs::Action::kHelp:
       std::fputs(sse::usage_text().c_str(), stdout);
@@ -55,6 +56,11 @@ int main(int argc, char** argv) {
   }
   if (!parsed.config.publish_token_file.empty() &&
       !sse::load_token_file(parsed.config.publish_token_file, parsed.config.publish_token, error)) {
+    return bad_option();
+  }
+  if (!parsed.config.jwt_secret_file.empty() &&
+      !sse::load_token_file(parsed.config.jwt_secret_file, parsed.config.jwt_secret, error,
+                            "--jwt-secret-file")) {
     return bad_option();
   }
   if (parsed.config.workers == 0) {  // --workers auto: one per core

@@ -12,11 +12,14 @@
 #include <netinet/in.h>
 #include <simdjson.h>
 
+#include "sse/auth/jwt.h"
+#include "sse/base/clock.h"
 #include "sse/base/json.h"
 #include "sse/http/ascii.h"
 #include "sse/http/http_response.h"
 #include "sse/server/stats.h"
 #include "sse/server/stream_handler.h"
+#include "sse/server/topic_access.h"
 
 namespace sse {
 
@@ -116,15 +119,25 @@ bool tokens_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-PublishReply check_publish_head(const Request& request, const Config& config, bool peer_loopback) {
-  if (!config.publish_token.empty()) {
-    std::string_view authorization = request.header("authorization");
-    constexpr std::string_view kScheme = "Bearer ";
-    if (authorization.size() <= kScheme.size() ||
-        !equals_ignore_case(authorization.substr(0, kScheme.size()), kScheme) ||
-        !tokens_equal(authorization.substr(kScheme.size()), config.publish_token)) {
-      return reject(401, "publishing needs 'Authorization: Bearer <token>'");
+PublishReply check_publish_head(const Request& request, const Config& config, bool peer_loopback,
+                                PublishGrant* grant, int64_t now_s) {
+  std::string_view bearer = bearer_token(request);
+  bool master = !bearer.empty() && !config.publish_token.empty() &&
+                tokens_equal(bearer, config.publish_token);
+  if (master) {
+    // --publish-token: every topic.
+  } else if (!bearer.empty() && !config.jwt_secret.empty()) {
+    TokenResult verified = verify_token(bearer, config.jwt_secret, now_s);
+    if (!verified.ok()) return reject(401, "invalid token: " + std::string(verified.message));
+    if (verified.claims.publish.empty()) {
+      return reject(403, "the token allows publishing to no topic");
     }
+    if (grant != nullptr) {
+      grant->limited = true;
+      grant->topics = std::move(verified.claims.publish);
+    }
+  } else if (!config.publish_token.empty()) {
+    return reject(401, "publishing needs 'Authorization: Bearer <token>'");
   } else {
     std::string refusal = tokenless_refusal(request, config, peer_loopback);
     if (!refusal.empty()) return reject(403, refusal);
@@ -220,10 +233,10 @@ PublishReply read_idempotency_key(const Request& request, std::string& key) {
 }
 
 std::string_view publish_cors_origin(const Config& config) {
-  // With a token, any page holding it may publish through CORS. Without
+  // With a token (or JWTs), any page holding one may publish through CORS. Without
   // one, only the origin --cors names may: "*" would let every page read
   // the answers (and nothing cross-origin is accepted anyway).
-  if (!config.publish_token.empty()) return config.cors;
+  if (!config.publish_token.empty() || !config.jwt_secret.empty()) return config.cors;
   return config.cors == "*" ? std::string_view() : std::string_view(config.cors);
 }
 
@@ -300,7 +313,8 @@ Handler::Next PublishHandler::on_head(const Request& request) {
         {}, false);
     return Next::kDone;
   }
-  PublishReply refused = check_publish_head(request, context_.config, exchange_.peer_is_loopback());
+  PublishReply refused = check_publish_head(request, context_.config, exchange_.peer_is_loopback(),
+                                            &grant_, real_us() / 1000000);
   if (refused.status == 0) refused = read_idempotency_key(request, idempotency_key_);
   if (refused.status != 0) {
     ++context_.counters.publish_requests;
@@ -323,6 +337,16 @@ void PublishHandler::on_body(std::string body) {
   if (invalid.status != 0) {
     reply(invalid);
     return;
+  }
+  if (grant_.limited) {
+    // A JWT publishes only where its claim reaches: all of the batch, or
+    // nothing of it.
+    for (const NewEvent& event : events) {
+      if (!covers(grant_.topics, event.topic)) {
+        reply(reject(403, "the token does not allow publishing to topic '" + event.topic + "'"));
+        return;
+      }
+    }
   }
   // Everything is valid: only now is anything published. The answer comes
   // through on_appended(), now or in a later loop pass.

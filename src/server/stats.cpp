@@ -43,6 +43,7 @@ constexpr CounterInfo kCounters[kStatsCounters] = {
     {"publish_rejected", "POST /publish requests and preflights refused", false},
     {"topics_refused", "streams refused because --max-topics topics exist", false},
     {"history_size", "events retained for replay", true},
+    {"streams_refused", "streams refused 401 or 403 (private topics)", false},
 };
 
 // The order of StatsFigures::redis_counters: JSON key, metric name, help.
@@ -232,6 +233,7 @@ StatsFigures collect_stats(const StatsView& view) {
       s.publish_rejected,
       s.topics_refused,
       view.history_size,
+      s.streams_refused,
   };
   std::copy(std::begin(values), std::end(values), f.counters);
   f.last_id = view.last_id;

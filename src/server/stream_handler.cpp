@@ -14,18 +14,9 @@
 #include "sse/http/url.h"
 #include "sse/server/config.h"
 #include "sse/server/stats.h"
+#include "sse/server/topic_access.h"
 
 namespace sse {
-
-bool is_valid_topic(std::string_view name) {
-  if (name.empty() || name.size() > kMaxTopicName) return false;
-  for (char c : name) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 StreamRequest parse_stream_request(const Request& request) {
   StreamRequest stream;
@@ -49,6 +40,8 @@ StreamRequest parse_stream_request(const Request& request) {
         return;
       }
       stream.topics.push_back(decoded);
+    } else if (name == "access_token") {
+      if (!percent_decode(value, stream.access_token)) stream.access_token.assign(value);
     } else if (name == "lastEventId") {
       if (!percent_decode(value, query_last_id)) query_last_id.assign(value);
       query_has_last_id = true;
@@ -153,6 +146,26 @@ Handler::Next StreamHandler::on_head(const Request& request) {
         keep_alive);
     return Next::kDone;
   }
+  StreamAccess access =
+      check_stream_access(request, stream.topics, stream.access_token, config, real_us() / 1000000);
+  if (access.status != 0) {
+    // Before any stream byte: 401 (no usable token) or 403 (a topic outside
+    // it). An EventSource gives up for good on either, which is right here.
+    ++context_.counters.streams_refused;
+    ResponseBuilder response(access.status);
+    response.header("Content-Type", "application/json");
+    if (access.status == 401) response.header("WWW-Authenticate", "Bearer");
+    add_cors_headers(response, config.cors);
+    std::string body = "{\"error\":\"";
+    append_json_escaped(body, access.error, TextEncoding::kLatin1);
+    body += "\"}\n";
+    exchange_.respond(response.finish(body, keep_alive, head_only), {}, keep_alive);
+    return Next::kDone;
+  }
+  if (access.expires_s != 0) {
+    int64_t left_ms = access.expires_s * 1000 - real_us() / 1000;
+    expires_ms_ = mono_ms() + std::max<int64_t>(left_ms, 1);
+  }
   if (head_only) {
     // Same head, no body, no replay; the connection stays an ordinary one.
     exchange_.respond(FrameRef::copy_of(stream_head(config.cors, keep_alive)), {}, keep_alive);
@@ -228,6 +241,18 @@ void StreamHandler::on_resumed(const ResumePlan& plan, Replay replay) noexcept {
   context_.broadcaster.unsubscribe(*this);
   context_.broadcaster.subscribe(*this, request_.topics, mono_ms());
   request_ = StreamRequest();
+  exchange_.flush();
+}
+
+void StreamHandler::on_sweep(int64_t now_ms) noexcept {
+  if (expires_ms_ == 0 || now_ms < expires_ms_ || !exchange_.is_open()) return;
+  // What is queued goes out first, then the comment, then a clean close
+  // (FIN): the client's EventSource reconnects, and must bring a new token.
+  context_.broadcaster.unsubscribe(*this);
+  if (fetching_) context_.events.cancel_resume(this);
+  fetching_ = false;
+  expires_ms_ = 0;
+  exchange_.respond(encode_comment("token expired"), {}, false);
   exchange_.flush();
 }
 

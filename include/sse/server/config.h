@@ -51,6 +51,12 @@ struct Config {
   // --fanout-slice: subscribers written per fan-out slice at most (0: the
   // slice is bounded by time only). A knob for tests that force tiny slices.
   size_t fanout_slice = 0;
+  // Private topics (SPEC "Private topics"): the HS256 key of subscriber and
+  // publisher tokens (--jwt-secret, SSE_JWT_SECRET, or read by main() from
+  // --jwt-secret-file), and the --private patterns (NAME, NAME*, *).
+  std::string jwt_secret;
+  std::string jwt_secret_file;
+  std::vector<std::string> private_topics;
 };
 
 struct ParsedArgs {
@@ -62,8 +68,9 @@ struct ParsedArgs {
 
 // `env_token` is the value of SSE_PUBLISH_TOKEN and `env_redis` that of
 // SSE_REDIS_URL (nullptr when unset); the options win over them.
+// SSE_JWT_SECRET is `env_jwt`.
 ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_token,
-                        const char* env_redis = nullptr);
+                        const char* env_redis = nullptr, const char* env_jwt = nullptr);
 
 std::string usage_text();
 
@@ -72,6 +79,8 @@ std::string usage_text();
 // file cannot be read, is not a regular file, is empty, or the token holds
 // whitespace or a control byte. main() calls it once, before the server
 // starts (parse_config() does no I/O).
-bool load_token_file(const std::string& path, std::string& token, std::string& error);
+// --jwt-secret-file is read the same way (`option` names it in errors).
+bool load_token_file(const std::string& path, std::string& token, std::string& error,
+                     const char* option = "--publish-token-file");
 
 }  // namespace sse

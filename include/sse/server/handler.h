@@ -13,6 +13,7 @@
 //                     pass (a publish waiting for a shared event log).
 //   on_body(body)     the whole body arrived (only after kReadBody); the
 //                     same choices, less the body.
+//   on_sweep(now)     while a stream is open, each housekeeping sweep.
 //   on_close()        the connection is closing (the peer left, a limit was
 //                     hit, the server stops): stop whatever would call back
 //                     into it. The handler is destroyed later, with the
@@ -25,6 +26,7 @@
 // and add one row to the table in routes.cpp.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -71,6 +73,9 @@ class Handler {
   virtual Next on_head(const Request& request) = 0;
   virtual void on_body(std::string body) { (void)body; }
   virtual void on_close() {}
+  // Called by the housekeeping sweep while the connection streams (a
+  // stream whose token expired ends itself here).
+  virtual void on_sweep(int64_t now_ms) noexcept { (void)now_ms; }
 };
 
 using HandlerFactory = std::unique_ptr<Handler> (*)(ServerContext& context, Exchange& exchange);

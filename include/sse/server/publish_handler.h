@@ -36,9 +36,19 @@ struct PublishReply {
 // ids, fan-out queue entries).
 inline constexpr size_t kMaxBatchEvents = 1000;
 
+// What a publisher was allowed: everything (the --publish-token, or a
+// loopback program without one), or, with a JWT (--jwt-secret), only the
+// topics its `publish` claim covers; the body is checked against them.
+struct PublishGrant {
+  bool limited = false;
+  std::vector<std::string> topics;  // the claim's patterns, when limited
+};
+
 // Who may publish (SPEC "Who may publish"), then Content-Type. status 0
-// means: go on, read the body.
-PublishReply check_publish_head(const Request& request, const Config& config, bool peer_loopback);
+// means: go on, read the body. `grant` (may be null) hears what a JWT
+// allowed. `now_s`: the wall clock, for a JWT's exp and nbf.
+PublishReply check_publish_head(const Request& request, const Config& config, bool peer_loopback,
+                                PublishGrant* grant = nullptr, int64_t now_s = 0);
 
 // Without --publish-token, publishing is for programs on this machine, not
 // for web pages it happens to display nor for whatever a proxy forwards:
@@ -93,6 +103,7 @@ class PublishHandler final : public Handler, public AppendDone {
   bool appending_ = false;  // the event log has not answered yet
   int retry_after_s_ = 1;
   std::string idempotency_key_;  // empty: none sent
+  PublishGrant grant_;
 };
 
 std::unique_ptr<Handler> make_publish_handler(ServerContext& context, Exchange& exchange);

@@ -45,6 +45,7 @@ struct ServerCounters {
   uint64_t publish_requests = 0;
   uint64_t publish_rejected = 0;
   uint64_t topics_refused = 0;  // streams refused at --max-topics
+  uint64_t streams_refused = 0;  // streams refused 401/403: private topics
 };
 
 struct StatsFigures;
@@ -62,7 +63,7 @@ struct StatsView {
 };
 
 // The counters and gauges of the table in stats.cpp, in its order.
-inline constexpr size_t kStatsCounters = 20;
+inline constexpr size_t kStatsCounters = 21;
 inline constexpr size_t kRedisCounters = 6;
 
 struct StatsFigures {

@@ -33,6 +33,7 @@
 
 #include "sse/events/broadcaster.h"
 #include "sse/events/event_log.h"
+#include "sse/events/topic.h"
 #include "sse/http/http_parser.h"
 #include "sse/loop/frame.h"
 #include "sse/server/config.h"
@@ -42,7 +43,6 @@
 namespace sse {
 
 inline constexpr size_t kMaxTopicsPerStream = 32;
-inline constexpr size_t kMaxTopicName = 64;
 
 struct StreamRequest {
   int status = 200;  // 400 when a topic is invalid
@@ -50,10 +50,10 @@ struct StreamRequest {
   std::vector<std::string> topics;
   bool resume = false;
   std::string last_event_id;  // as sent, when `resume`
+  std::string access_token;   // ?access_token=, decoded (topic_access.h)
 };
 
 StreamRequest parse_stream_request(const Request& request);
-bool is_valid_topic(std::string_view name);
 
 // The response head of a stream (also the answer to HEAD /sse, which is
 // the only case where `keep_alive` may be false: a stream itself ends only
@@ -97,6 +97,9 @@ class StreamHandler final : public Handler, public Subscriber, private ResumeDon
   Next on_head(const Request& request) override;
   void on_close() override;
   void flush_frames() noexcept override;
+  // Ends the stream (a final comment, then a clean close) once the token
+  // that let it read a private topic has expired.
+  void on_sweep(int64_t now_ms) noexcept override;
 
  private:
   // A resume the event log answers later (a shared log reading Redis):
@@ -117,6 +120,7 @@ class StreamHandler final : public Handler, public Subscriber, private ResumeDon
   uint64_t start_end_ = 0;
   uint64_t start_end_frames_ = 0;  // and its frames_written()
   bool fetching_ = false;          // waiting for on_resumed()
+  int64_t expires_ms_ = 0;         // CLOCK_MONOTONIC ms when its token expires; 0: never
   StreamRequest request_;          // kept while fetching_
 };
 
