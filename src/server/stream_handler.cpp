@@ -191,9 +191,8 @@ Handler::Next StreamHandler::on_head(const Request& request) {
                                        encode_stream_open(jittered_retry(config.retry_ms))));
     ++context_.counters.streams_opened;
     context_.broadcaster.subscribe(*this, {}, mono_ms());  // heartbeats only, meanwhile
-    request_ = std::move(stream);
-    fetching_ = true;
-    context_.events.fetch_resume(resume_id, request_.topics,
+    fetching_ = std::make_unique<StreamRequest>(std::move(stream));
+    context_.events.fetch_resume(resume_id, fetching_->topics,
                                  std::min(kMaxReplayBytes, config.history_bytes), this);
     exchange_.flush();
     return Next::kDone;
@@ -227,11 +226,11 @@ void StreamHandler::mark_start_end() {
 }
 
 void StreamHandler::on_resumed(const ResumePlan& plan, Replay replay) noexcept {
-  fetching_ = false;
-  if (!exchange_.is_open()) return;
+  std::unique_ptr<StreamRequest> request = std::move(fetching_);
+  if (!exchange_.is_open() || !request) return;
   bool gap = false;
   OutQueue& out = out_queue();
-  for (FrameRef& frame : resume_frames(request_, plan, std::move(replay), gap)) {
+  for (FrameRef& frame : resume_frames(*request, plan, std::move(replay), gap)) {
     out.push(std::move(frame));
   }
   if (gap) ++context_.counters.gaps;
@@ -239,8 +238,7 @@ void StreamHandler::on_resumed(const ResumePlan& plan, Replay replay) noexcept {
   // From heartbeats only to the stream's topics: in this pass, before the
   // broadcaster delivers, so the events after the replay all come live.
   context_.broadcaster.unsubscribe(*this);
-  context_.broadcaster.subscribe(*this, request_.topics, mono_ms());
-  request_ = StreamRequest();
+  context_.broadcaster.subscribe(*this, request->topics, mono_ms());
   exchange_.flush();
 }
 
@@ -250,7 +248,7 @@ void StreamHandler::on_sweep(int64_t now_ms) noexcept {
   // (FIN): the client's EventSource reconnects, and must bring a new token.
   context_.broadcaster.unsubscribe(*this);
   if (fetching_) context_.events.cancel_resume(this);
-  fetching_ = false;
+  fetching_.reset();
   expires_ms_ = 0;
   exchange_.respond(encode_comment("token expired"), {}, false);
   exchange_.flush();
@@ -258,7 +256,7 @@ void StreamHandler::on_sweep(int64_t now_ms) noexcept {
 
 void StreamHandler::on_close() {
   if (fetching_) context_.events.cancel_resume(this);
-  fetching_ = false;
+  fetching_.reset();
   context_.broadcaster.unsubscribe(*this);
 }
 

@@ -119,9 +119,10 @@ class StreamHandler final : public Handler, public Subscriber, private ResumeDon
   // The queue's bytes_written() once the whole start will have been sent.
   uint64_t start_end_ = 0;
   uint64_t start_end_frames_ = 0;  // and its frames_written()
-  bool fetching_ = false;          // waiting for on_resumed()
-  int64_t expires_ms_ = 0;         // CLOCK_MONOTONIC ms when its token expires; 0: never
-  StreamRequest request_;          // kept while fetching_
+  int64_t expires_ms_ = 0;  // CLOCK_MONOTONIC ms when its token expires; 0: never
+  // The request, kept only while waiting for on_resumed() (on the heap: a
+  // stream that is not waiting pays 8 bytes for it, not a whole request).
+  std::unique_ptr<StreamRequest> fetching_;
 };
 
 std::unique_ptr<Handler> make_stream_handler(ServerContext& context, Exchange& exchange);
