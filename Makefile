@@ -36,7 +36,7 @@ INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integrat
 # Debian packages the build and the tests need; node/npm only if absent
 # (the machine may carry its own Node.js build).
 DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev libhiredis-dev libssl-dev curl chromium clang \
-  libclang-rt-14-dev redis-server nginx-light
+  libclang-rt-14-dev redis-server nginx-light openssl
 NPM_MODULES := node_modules/playwright-core node_modules/eventsource
 # The benchmarks also plot (gnuplot) and pin processes to cores (taskset).
 BENCH_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev gnuplot-nox util-linux
@@ -156,6 +156,7 @@ browser-test: sse-server
 	SSE_SERVER=./sse-server node tests/browser/test_page.mjs
 	SSE_SERVER=./sse-server node tests/browser/test_cross_origin.mjs
 	SSE_SERVER=./sse-server node tests/browser/test_redis_resume.mjs
+	SSE_SERVER=./sse-server node tests/browser/test_private_cors.mjs
 
 # Installs the Debian packages in $(1) that are missing: `apt-get update`
 # once, and only when something is missing, so a ready machine pays nothing.

@@ -369,8 +369,9 @@ void PublishHandler::on_appended(const AppendResult& result) noexcept {
 
 void PublishHandler::answer_preflight(const Request& request) {
   // Granted only where the POST itself would be: a browser that is refused
-  // here never sends it, and a page learns nothing from the refusal.
-  if (context_.config.publish_token.empty()) {
+  // here never sends it, and a page learns nothing from the refusal. With
+  // a token (or JWTs) any origin may try: the POST itself is checked.
+  if (context_.config.publish_token.empty() && context_.config.jwt_secret.empty()) {
     std::string refusal = tokenless_refusal(request, context_.config, exchange_.peer_is_loopback());
     if (!refusal.empty()) {
       reply(reject(403, refusal));  // counted in publish_rejected

@@ -39,7 +39,10 @@ std::string_view bearer_token(const Request& request) {
       !equals_ignore_case(authorization.substr(0, kScheme.size()), kScheme)) {
     return {};
   }
-  return authorization.substr(kScheme.size());
+  // RFC 6750 §2.1: "Bearer" 1*SP b64token.
+  std::string_view token = authorization.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return token;
 }
 
 std::string_view request_token(const Request& request, std::string_view query_token) {
@@ -79,7 +82,12 @@ StreamAccess check_stream_access(const Request& request, const std::vector<std::
       return access;
     }
   }
-  if (verified.claims.exp != 0) access.expires_s = verified.claims.exp + kTokenLeewaySeconds;
+  // An exp past kFarFuture (some 35,000 years) is "never": it would only
+  // overflow the arithmetic that turns it into a deadline.
+  constexpr int64_t kFarFuture = int64_t{1} << 40;
+  if (verified.claims.exp != 0 && verified.claims.exp < kFarFuture) {
+    access.expires_s = verified.claims.exp + kTokenLeewaySeconds;
+  }
   return access;
 }
 
