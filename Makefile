@@ -7,6 +7,7 @@
 #   make bench    the fan-out benchmark sweep against the floor (bench/README.md)
 #   make bench-compare  the same against nginx + nchan and a Node.js server
 #   make bench-http     wrk and hey on /health, a static file and /publish
+#   make bench-redis    the same server with --redis, the publish rate through Redis
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 300)
 #   make soak     SOAK_SECONDS (default 600) of subscribers, publishing, churn
 #                 and hostile clients against ./sse-server (tests/soak/)
@@ -43,7 +44,7 @@ BENCH_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev gnuplot-nox
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
-	bench-deps clean bench bench-compare bench-http soak
+	bench-deps clean bench bench-compare bench-http bench-redis soak
 
 all: sse-server
 
@@ -192,6 +193,12 @@ bench-compare: bench-deps sse-server
 
 bench-http: bench-deps sse-server
 	bench/http.sh
+
+# --redis: CPU per delivery and fan-out latency beside the in-memory server
+# and the floor, the publish rate through Redis beside redis-benchmark, and
+# two instances sharing the subscribers (bench/redis.sh).
+bench-redis: bench-deps sse-server
+	bench/redis.sh
 
 clean:
 	rm -rf build sse-server

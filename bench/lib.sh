@@ -158,14 +158,15 @@ start_nginx() {
 
 # redis-server for sse-redis and sse-redis-pair: a free loopback port, no
 # persistence (no RDB snapshots, no AOF: nothing forks or writes to disk in
-# a run), pinned like the servers (core 0). Sets RTPID, RPID, RPORT.
+# a run), pinned like the servers (core 0), or as REDIS_PIN says (for
+# example "taskset -c 1"; empty: not pinned). Sets RTPID, RPID, RPORT.
 start_redis() {
   local dir=$BENCH_TMP/redis out=$BENCH_TMP/redis.out
   mkdir -p "$dir"
   for _ in 1 2 3; do  # a port taken between free_port and bind(): try another
     RPORT=$(free_port)
     : >"$out"
-    $PIN_SERVER timeout -k 5 $SERVER_LIFETIME_S redis-server --port "$RPORT" --bind 127.0.0.1 \
+    ${REDIS_PIN-$PIN_SERVER} timeout -k 5 $SERVER_LIFETIME_S redis-server --port "$RPORT" --bind 127.0.0.1 \
       --save "" --appendonly no --dir "$dir" --daemonize no --maxclients 1000 >"$out" 2>&1 &
     RTPID=$!
     for _ in $(seq 100); do

@@ -15,11 +15,11 @@
 #      then JSON arrays of 100 events per POST; sse-server --redis against
 #      sse-server in memory, beside redis-benchmark running the server's own
 #      publish script (EVALSHA of include/sse/redis/publish_script.h, the
-#      same arguments the server passes) on the same kind of Redis: the
-#      physical limit here. redis-benchmark runs twice: against a Redis of
-#      its own (no subscriber on the channel), and right after each --redis
-#      wrk run against that run's Redis, the instance still subscribed (every
-#      event is then pushed to it and read by it, as in the wrk run).
+#      same arguments the server passes) on a Redis of its own, set up as
+#      for sse-server, twice: 64 connections with one call in flight on
+#      each, and pipelined (4 connections x -P 16: 64 calls in flight, as
+#      sse-server sends every publish down its one Redis connection, several
+#      per write): the physical limit here.
 #   4. two sse-server --redis instances on one Redis, the subscribers split
 #      between them (bench/fanout --split-port: every second subscriber on
 #      the second instance), every event published to the first: every
@@ -48,8 +48,10 @@
 #   REDIS_RATE_DURATION [10]           seconds per wrk run
 #   REDIS_RATE_CONNECTIONS [64]        wrk -c, redis-benchmark -c
 #   REDIS_RATE_BATCH [100]             events per POST in the batch test
-#   REDIS_BENCH_REQUESTS [100000]      redis-benchmark -n, one event per call
-#   REDIS_BENCH_BATCHES [2000]         redis-benchmark -n, REDIS_RATE_BATCH events per call
+#   REDIS_BENCH_REQUESTS [300000]      redis-benchmark -n, one event per call
+#   REDIS_BENCH_BATCHES [10000]        redis-benchmark -n, REDIS_RATE_BATCH events per call
+#   REDIS_BENCH_PIPELINE [16]          redis-benchmark -P of the pipelined run (with
+#                                      REDIS_RATE_CONNECTIONS / P connections)
 #   REDIS_TESTS ["cpu rate pair"]      which parts run (cpu = 1 and 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,8 +61,10 @@ fanout_settings "1000 10000" 50
 RATE_DURATION=${REDIS_RATE_DURATION:-10}
 RATE_CONNS=${REDIS_RATE_CONNECTIONS:-64}
 RATE_BATCH=${REDIS_RATE_BATCH:-100}
-RB_SINGLE=${REDIS_BENCH_REQUESTS:-100000}
-RB_BATCHES=${REDIS_BENCH_BATCHES:-2000}
+RB_SINGLE=${REDIS_BENCH_REQUESTS:-300000}
+RB_BATCHES=${REDIS_BENCH_BATCHES:-10000}
+RB_PIPE=${REDIS_BENCH_PIPELINE:-16}
+RB_PIPE_CONNS=$((RATE_CONNS / RB_PIPE > 0 ? RATE_CONNS / RB_PIPE : 1))
 PAIR_SUBS=${REDIS_PAIR_SUBS:-1000}
 TESTS=${REDIS_TESTS:-"cpu rate pair"}
 HISTORY=1024  # sse-server's --history default: the script's MAXLEN ~ argument
@@ -162,12 +166,12 @@ rate_row() {
       printf "%s,%s,%s,%.3f,%d,%d,%.0f,%s,%s,%s,%s,%s,%s,%s\n", l, sh, c, d, r, ev, eps, scpu, rcpu, p50, p99, calls, err, busy }' >>"$RATE_CSV"
 }
 
-# redis_benchmark PORT SHAPE LABEL: the server's publish script, EVALSHA
-# with the arguments sse-server passes for a POST of one event (or of
-# RATE_BATCH), RATE_CONNS connections, from core 1; one row of $RATE_CSV.
+# redis_benchmark PORT SHAPE LABEL CONNECTIONS PIPELINE: the server's publish
+# script, EVALSHA with the arguments sse-server passes for a POST of one
+# event (or of RATE_BATCH), from core 1; one row of $RATE_CSV.
 redis_benchmark() {
-  local port=$1 shape=$2 label=$3 sha n args=() i out=$BENCH_TMP/rb.out c0 c1 calls0 calls1 f0 f1
-  local t0 t1 rps p50 p99 secs j0 j1
+  local port=$1 shape=$2 label=$3 conns=$4 pipe=$5 sha n args=() i out=$BENCH_TMP/rb.out c0 c1 calls0 calls1 f0 f1
+  local t0 t1 rps p50 p99 secs j0 j1 short
   sha=$(redis-cli -h 127.0.0.1 -p "$port" SCRIPT LOAD "$SCRIPT")
   if [ "$shape" = single ]; then
     n=$RB_SINGLE
@@ -180,7 +184,7 @@ redis_benchmark() {
   c0=$(cpu_ns "$RPID")
   j0=$(core_jiffies)
   t0=$(date +%s%N)
-  timeout 300 $PIN_CLIENT redis-benchmark -h 127.0.0.1 -p "$port" -n "$n" -c "$RATE_CONNS" --csv \
+  timeout 300 $PIN_CLIENT redis-benchmark -h 127.0.0.1 -p "$port" -n "$n" -c "$conns" -P "$pipe" --csv \
     EVALSHA "$sha" 3 sse:log sse:events "" "$HISTORY" 0 "$IDEM_WINDOW_MS" "${args[@]}" \
     >"$out" 2>&1 || true
   t1=$(date +%s%N)
@@ -190,16 +194,19 @@ redis_benchmark() {
   # CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",...,"p99_latency_ms",...
   # The test's name (field 1) holds no '","'; the figures have their quotes removed.
   read -r rps p50 p99 < <(awk -F'","' '/^"EVALSHA/ { for (i = 2; i <= NF; i++) gsub(/"/, "", $i); print $2, $5, $7 }' "$out")
-  echo "== redis-benchmark $shape ($label): redis-server pid $RPID, port $port, EVALSHA $sha, -n $n -c $RATE_CONNS" >>"$LOG"
+  echo "== redis-benchmark $shape ($label): redis-server pid $RPID, port $port, EVALSHA $sha, -n $n -c $conns -P $pipe" >>"$LOG"
   awk -F'","' '/^"EVALSHA/ { for (i = 2; i <= NF; i++) gsub(/"/, "", $i); printf "  %s requests/s, latency ms avg %s p50 %s p99 %s max %s\n", $2, $3, $5, $7, $8; next }
     !/^"test"/ { print }' "$out" >>"$LOG"
+  # Pipelined, redis-benchmark may send up to a pipeline's worth per
+  # connection more than -n; fewer means calls went missing.
+  short=$(( calls1 - calls0 >= n && calls1 - calls0 <= n + conns * pipe ? 0 : 1 ))
   # Seconds the calls took, as redis-benchmark measured them: n / rps.
   secs=$(awk -v n="$n" -v r="${rps:-0}" 'BEGIN { printf "%.3f", (r > 0 ? n / r : 0) }')
   echo "  redis-server CPU $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }') s; EVALSHA calls $((calls1 - calls0)), failed $((f1 - f0)); wall $(((t1 - t0) / 1000000)) ms; $SERVER_CORE busy $(busy_pct "$j0" "$j1")%" >>"$LOG"
-  rate_row "$label" "$shape" "$RATE_CONNS" "$secs" "$((calls1 - calls0))" "" "$((c1 - c0))" \
-    "${p50:-}" "${p99:-}" "$((calls1 - calls0))" "$(( (f1 - f0) + (calls1 - calls0 == n ? 0 : 1) ))" \
+  rate_row "$label" "$shape" "${conns}x$pipe" "$secs" "$((calls1 - calls0))" "" "$((c1 - c0))" \
+    "${p50:-}" "${p99:-}" "$((calls1 - calls0))" "$((f1 - f0 + short))" \
     "$(busy_pct "$j0" "$j1")"
-  if [ -z "${rps:-}" ] || [ $((calls1 - calls0)) != "$n" ] || [ $((f1 - f0)) != 0 ]; then
+  if [ -z "${rps:-}" ] || [ "$short" != 0 ] || [ $((f1 - f0)) != 0 ]; then
     failures=$((failures + 1))
     echo "  FAILED: redis-benchmark $shape ($label); see $LOG" >&2
     cat "$out" >>"$LOG"
@@ -215,7 +222,8 @@ run_rate() {
   if [ "$kind" = redis ]; then
     SKIND=redis
     if ! start_redis; then exit 1; fi
-    redis_benchmark "$RPORT" "$shape" redis-benchmark
+    redis_benchmark "$RPORT" "$shape" redis-benchmark "$RATE_CONNS" 1
+    redis_benchmark "$RPORT" "$shape" redis-benchmark-pipelined "$RB_PIPE_CONNS" "$RB_PIPE"
     stop_server
     return
   fi
@@ -258,8 +266,6 @@ run_rate() {
     echo "  FAILED: $kind publish rate $shape ($err errors); see $LOG" >&2
   fi
   echo "  $kind $shape: $(awk -v r="${req:-0}" -v s="${secs:-0}" -v p="$(events_per_post "$shape")" 'BEGIN { printf "%.0f events/s", (s > 0 ? r * p / s : 0) }')" >&2
-  # The same Redis, its instance still subscribed: the script alone.
-  if [ "$kind" = sse-redis ]; then redis_benchmark "$RPORT" "$shape" redis-benchmark+instance; fi
   stop_server
 }
 
@@ -277,6 +283,11 @@ fan_run() {
 }
 
 # ------------------------------------------------------------------ runs
+# The pair's publish runs are set beside one instance --redis with as many
+# subscribers: part 1's runs when it has that N, else runs of their own.
+pair_ref=sse-redis
+if has_test cpu && [[ " $SIZES " == *" $PAIR_SUBS "* ]]; then pair_ref=""; fi
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s)
 echo "bench-redis: [$TESTS], sizes [$SIZES], $REPS repetition(s); writing $CSV" >&2
 for rep in $(seq "$REPS"); do
@@ -297,7 +308,7 @@ for rep in $(seq "$REPS"); do
     done
   fi
   if has_test pair; then
-    order $((rep - 1 + group)) sse-redis-pair sse-redis
+    order $((rep - 1 + group)) sse-redis-pair $pair_ref
     group=$((group + 1))
     for kind in $ORDERED; do fan_run "$kind" publish "$PAIR_SUBS" "$EVENTS" "$INTERVAL_MS"; done
     order $((rep - 1 + group)) sse-redis-pair sse-redis sse-server
@@ -306,6 +317,7 @@ for rep in $(seq "$REPS"); do
   fi
 done
 elapsed=$(($(date +%s) - t0))
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ report
 medians=$BENCH_TMP/medians
@@ -346,9 +358,10 @@ report=$base.txt
   echo "- redis: $(redis-server --version | sed 's/^Redis server //; s/ sha=[^ ]*//; s/ build=.*//'), Debian $(dpkg-query -W -f '${Version}' redis-server 2>/dev/null); --save \"\" --appendonly no (no persistence), loopback; sse-server --redis 127.0.0.1:PORT, key prefix sse:"
   echo "- sse-server flags: --port 0 --quiet --tick-ms 0 --max-clients 20000 --max-backlog 16777216 (plus --redis for sse-redis)"
   echo "- publish (1, 2, 4): $EVENTS events ${INTERVAL_MS} ms apart (open loop) after $WARMUP warm-up events, $PAYLOAD-byte data, one POST each; burst (4): $BURST_EVENTS events in POSTs of $BATCH ($DEPTH in flight)"
-  echo "- publish rate (3): wrk $(wrk --version 2>&1 | head -1 | awk '{ print $2 }') -t1 -c$RATE_CONNS -d${RATE_DURATION}s with a Lua script (POST /publish, {\"data\":\"<$PAYLOAD bytes>\"} or an array of $RATE_BATCH), no subscribers; redis-benchmark -c $RATE_CONNS -n $RB_SINGLE (one event per call) or -n $RB_BATCHES ($RATE_BATCH per call), EVALSHA of the server's publish script with its arguments"
+  echo "- publish rate (3): wrk $(wrk --version 2>&1 | head -1 | awk '{ print $2 }') -t1 -c$RATE_CONNS -d${RATE_DURATION}s with a Lua script (POST /publish, {\"data\":\"<$PAYLOAD bytes>\"} or an array of $RATE_BATCH), no subscribers; redis-benchmark -c $RATE_CONNS, and -c $RB_PIPE_CONNS -P $RB_PIPE, -n $RB_SINGLE (one event per call) or -n $RB_BATCHES ($RATE_BATCH per call), EVALSHA of the server's publish script with its arguments, on a Redis of its own (no subscriber on the channel)"
   echo "- repetitions: $REPS (medians), groups interleaved, server order rotated, a fresh server (and Redis) per run"
   echo "- run length: ${elapsed} s in all; data: $CSV, $RATE_CSV"
+  echo "- machine load (/proc/loadavg 1, 5, 15 min): $load_start at the start, $load_end at the end$(awk -v a="${load_start%% *}" -v b="${load_end%% *}" 'BEGIN { if (a + 0 > 0.5 || b + 0 > 2.5) printf ": OTHER WORK SHARED THE CORES, the figures are noisier than usual" }')"
   echo
   if has_test cpu; then
     echo "## 1. Server CPU per delivery, µs (publish; in brackets the ratio to the floor)"
@@ -383,19 +396,33 @@ report=$base.txt
     line "server busy, % of core 0: in memory" f_busy_m
     line "server busy, % of core 0: --redis (sse-server only)" f_busy_r
     echo
-    echo "## 2. Fan-out at N = $N2, publish → last subscriber, ms"
+    # N2 first, then the other sizes beside it.
+    sizes2="$N2 $(for n in $SIZES; do [ "$n" = "$N2" ] || printf '%s ' "$n"; done)"
+    echo "## 2. Fan-out, publish → last subscriber, ms (N = $N2; the other sizes beside)"
     echo
-    echo "| server | p50 | p99 | delivery latency p99 |"
-    echo "|---|---:|---:|---:|"
+    printf '| server |'
+    for n in $sizes2; do printf ' p50, N = %s | p99, N = %s |' "$n" "$n"; done
+    echo
+    printf '|---|'
+    for n in $sizes2; do printf -- '---:|---:|'; done
+    echo
     for k in floor sse-server sse-redis; do
-      printf '| %s | %s | %s | %s |\n' "$(case $k in sse-server) echo "sse-server (in memory)" ;; sse-redis) echo "sse-server --redis" ;; *) echo floor ;; esac)" \
-        "$(value "$(get "$k" publish "$N2" 11)" 0.001 2)" "$(value "$(get "$k" publish "$N2" 12)" 0.001 2)" \
-        "$(value "$(get "$k" publish "$N2" 8)" 0.001 2)"
+      printf '| %s |' "$(case $k in sse-server) echo "sse-server (in memory)" ;; sse-redis) echo "sse-server --redis" ;; *) echo floor ;; esac)"
+      for n in $sizes2; do
+        printf ' %s | %s |' "$(value "$(get "$k" publish "$n" 11)" 0.001 2)" "$(value "$(get "$k" publish "$n" 12)" 0.001 2)"
+      done
+      echo
     done
-    printf '| --redis − in memory | %s | %s | %s |\n' \
-      "$(diff_ms "$(get sse-redis publish "$N2" 11)" "$(get sse-server publish "$N2" 11)")" \
-      "$(diff_ms "$(get sse-redis publish "$N2" 12)" "$(get sse-server publish "$N2" 12)")" \
-      "$(diff_ms "$(get sse-redis publish "$N2" 8)" "$(get sse-server publish "$N2" 8)")"
+    printf '| --redis − in memory |'
+    for n in $sizes2; do
+      printf ' %s | %s |' "$(diff_ms "$(get sse-redis publish "$n" 11)" "$(get sse-server publish "$n" 11)")" \
+        "$(diff_ms "$(get sse-redis publish "$n" 12)" "$(get sse-server publish "$n" 12)")"
+    done
+    echo
+    echo
+    echo "With $EVENTS events a p99 is the slowest event or close to it. Where a server is busy near"
+    echo "100% of core 0 (part 1) it cannot finish one fan-out before the next event is due, and its"
+    echo "latencies include queueing behind earlier events."
     echo
   fi
   if has_test rate; then
@@ -415,29 +442,41 @@ report=$base.txt
     }
     rline "sse-server (in memory), wrk" sse-server 7 1 0
     rline "sse-server --redis, wrk" sse-redis 7 1 0 sse-server
-    rline "redis-benchmark EVALSHA, Redis alone: the physical limit here" redis-benchmark 7 1 0
-    rline "redis-benchmark EVALSHA, the instance subscribed" redis-benchmark+instance 7 1 0
+    rline "redis-benchmark EVALSHA, -c $RATE_CONNS, one call in flight on each" redis-benchmark 7 1 0
+    rline "redis-benchmark EVALSHA, -c $RB_PIPE_CONNS -P $RB_PIPE (pipelined): the physical limit here" redis-benchmark-pipelined 7 1 0
     printf '| sse-server --redis / the physical limit |'
-    for sh in single batch; do printf ' %s |' "$(ratio "$(rate sse-redis "$sh" 7)" "$(rate redis-benchmark "$sh" 7)")"; done
+    for sh in single batch; do printf ' %s |' "$(ratio "$(rate sse-redis "$sh" 7)" "$(rate redis-benchmark-pipelined "$sh" 7)")"; done
+    echo
+    # What one core allows from the CPU each event costs there: 1 s over
+    # the server side's µs per event (sse-server, plus Redis with --redis).
+    bound() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { if (a == "") print "n/a"; else printf "%.0f\n", 1e6 / (a + b) }'; }
+    printf '| one core at 100%%, from the CPU per event below: in memory / --redis (both processes) / Redis alone, pipelined |'
+    for sh in single batch; do
+      printf ' %s / %s / %s |' "$(bound "$(rate sse-server "$sh" 8)")" \
+        "$(bound "$(rate sse-redis "$sh" 8)" "$(rate sse-redis "$sh" 9)")" "$(bound "$(rate redis-benchmark-pipelined "$sh" 9)")"
+    done
     echo
     rline "CPU per event, µs: sse-server (in memory)" sse-server 8 1 2
     rline "CPU per event, µs: sse-server --redis, the sse-server process" sse-redis 8 1 2
     rline "CPU per event, µs: sse-server --redis, the redis-server process" sse-redis 9 1 2
-    rline "CPU per event, µs: redis-server under redis-benchmark, alone" redis-benchmark 9 1 2
-    rline "CPU per event, µs: redis-server under redis-benchmark, instance subscribed" redis-benchmark+instance 9 1 2
+    rline "CPU per event, µs: redis-server under redis-benchmark -c $RATE_CONNS" redis-benchmark 9 1 2
+    rline "CPU per event, µs: redis-server under redis-benchmark, pipelined" redis-benchmark-pipelined 9 1 2
     rline "server core busy, %: in memory" sse-server 14 1 0
     rline "server core busy, %: --redis (both processes, and softirq)" sse-redis 14 1 0
-    rline "server core busy, %: redis-benchmark, alone" redis-benchmark 14 1 0
+    rline "server core busy, %: redis-benchmark -c $RATE_CONNS" redis-benchmark 14 1 0
+    rline "server core busy, %: redis-benchmark, pipelined" redis-benchmark-pipelined 14 1 0
     rline "request latency p50, ms: in memory (wrk)" sse-server 10 1 2
     rline "request latency p50, ms: --redis (wrk)" sse-redis 10 1 2
-    rline "request latency p50, ms: redis-benchmark, alone" redis-benchmark 10 1 2
+    rline "request latency p50, ms: redis-benchmark -c $RATE_CONNS" redis-benchmark 10 1 2
     rline "request latency p99, ms: in memory (wrk)" sse-server 11 1 2
     rline "request latency p99, ms: --redis (wrk)" sse-redis 11 1 2
-    rline "request latency p99, ms: redis-benchmark, alone" redis-benchmark 11 1 2
+    rline "request latency p99, ms: redis-benchmark -c $RATE_CONNS" redis-benchmark 11 1 2
     echo
     echo "Errors (non-2xx, socket errors, failed EVALSHA calls), all runs: $(awk -F, 'NR > 1 { e[$1] += $13 } END { for (l in e) printf "%s %d; ", l, e[l] }' "$RATE_CSV" | sed 's/; $//'); failed runs are counted below."
     echo "sse-server sends every publish of its $RATE_CONNS HTTP connections down its one Redis command"
-    echo "connection (pipelined); redis-benchmark uses $RATE_CONNS connections, one call in flight on each."
+    echo "connection, several per write when they come together (pipelined): Redis's CPU per event"
+    echo "through it is that of the pipelined redis-benchmark, not of the one with a call per connection."
+    echo "With --redis both processes share core 0: the rate is bounded by their summed CPU per event."
     echo
   fi
   if has_test pair; then
@@ -495,7 +534,7 @@ report=$base.txt
   fi
   bad=$(awk '{ s += $NF } END { print s + 0 }' "$medians")
   echo "Lost + duplicated + reordered events + errors over all fanout runs: $bad; failed runs: $failures."
-  client_limited_note
+  if [ -s "$CSV" ]; then client_limited_note; fi
   echo
   echo "Server CPU is each process's own (/proc/PID/task/*/schedstat) from the first measured publish"
   echo "to the last delivery (fan-out), or over the wrk or redis-benchmark run (rate). On loopback"
