@@ -8,6 +8,7 @@
 #   make bench-compare  the same against nginx + nchan and a Node.js server
 #   make bench-http     wrk and hey on /health, a static file and /publish
 #   make bench-redis    the same server with --redis, the publish rate through Redis
+#   make bench-scale    100,000 subscribers on --workers 6 --redis; 1 vs 2 workers
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 300)
 #   make soak     SOAK_SECONDS (default 600) of subscribers, publishing, churn
 #                 and hostile clients against ./sse-server (tests/soak/)
@@ -44,7 +45,7 @@ BENCH_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev gnuplot-nox
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
-	bench-deps clean bench bench-compare bench-http bench-redis soak
+	bench-deps clean bench bench-compare bench-http bench-redis bench-scale soak
 
 all: sse-server
 
@@ -199,6 +200,11 @@ bench-http: bench-deps sse-server
 # two instances sharing the subscribers (bench/redis.sh).
 bench-redis: bench-deps sse-server
 	bench/redis.sh
+
+# 100,000 subscribers on sse-server --workers 6 --redis, against the floor and
+# one process at the same N per worker, and 1 vs 2 workers (bench/scale.sh).
+bench-scale: bench-deps sse-server
+	bench/scale.sh
 
 clean:
 	rm -rf build sse-server

@@ -38,11 +38,14 @@
 // and once they all have their response head.
 //
 // Usage: fanout --port P [--host 127.0.0.1] --subscribers N --events E
-//          --interval-ms I --mode publish|ticker|burst --payload BYTES
+//          --interval-ms I --mode publish|ticker|burst|listen --payload BYTES
 //          --server-pid PID --csv FILE --label NAME
 //          [--warmup W] [--batch 50] [--burst-depth 4] [--sources 8] [--connect-batch 256]
 //          [--connect-timeout-ms 60000] [--grace-ms 10000] [--protocol json|nchan]
-//          [--split-port P2] [--aux-pid PID]...
+//          [--split-port P2] [--aux-pid PID]... [--cpu-pid PID]... [--source-base 127.0.0.1]
+//          [--probe-ms MS --probe-csv FILE] [--ready-file F] [--wait-ready F]...
+//          [--done-file F] [--wait-done F]... [--stop-file F] [--events-out FILE]
+//          [--listen-timeout-ms 900000]
 // --split-port: every second subscriber (odd index) connects to port P2
 // instead, so N subscribers are split between two servers (two sse-server
 // --redis instances sharing one Redis); publishes still go to --port, and
@@ -50,6 +53,29 @@
 // --aux-pid (repeatable): another process whose CPU time over the same
 // window is reported per delivery beside the server's (Redis, the second
 // instance); summary only, the CSV keeps its columns.
+// --cpu-pid (repeatable): another process of the server itself (a worker of
+// sse-server --workers): its CPU and RSS are added to --server-pid's in every
+// server figure (CPU per delivery, busy, RSS per subscriber).
+// --source-base: subscribers bind source addresses --source-base + 0 ..
+// --sources - 1 (default 127.0.0.1 .. 127.0.0.8), so several fanout processes
+// can hold their subscribers from addresses of their own.
+// --probe-ms MS: a second thread GETs /health on its own keep-alive
+// connection every MS ms while the measured events are in flight (open loop:
+// a request goes when due, pipelined behind any unanswered one) and times
+// each reply from its send; summary line, and one row in --probe-csv.
+//
+// Several processes, one measurement (bench/scale.sh): --mode listen only
+// holds subscribers and counts what they receive (events published by
+// another fanout, `<t_ns>:<seq>:` data), judged like any run; it ends when
+// every subscriber has every event, --grace-ms after --stop-file appears, or
+// after --listen-timeout-ms. --ready-file F is written ("ok" or "failed")
+// once every subscriber has its response head, --done-file F once the
+// measurement is over; the publishing process waits for its --wait-ready
+// files before its warm-up, and for its --wait-done files before it closes
+// the measurement window (so the server CPU covers every process's
+// deliveries). --events-out FILE: one line of key=value figures (window,
+// server CPU, irq+softirq), then per measured event `seq stamp_ns
+// last_recv_ns deliveries`, to merge the processes' fan-out times.
 // Exit status: 0 clean run, 1 any lost/duplicated/reordered event or error,
 // 2 bad usage.
 #include <arpa/inet.h>
@@ -57,13 +83,16 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -73,8 +102,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -84,7 +115,7 @@
 namespace bench {
 namespace {
 
-enum class Mode { kPublish, kTicker, kBurst };
+enum class Mode { kPublish, kTicker, kBurst, kListen };
 enum class Protocol { kJson, kNchan };
 
 struct Options {
@@ -108,6 +139,13 @@ struct Options {
   Protocol protocol = Protocol::kJson;
   int split_port = 0;         // 0: every subscriber on --port
   std::vector<int> aux_pids;  // CPU reported beside the server's
+  std::vector<int> cpu_pids;  // more processes of the server: summed with it
+  uint32_t source_base = 0x7f000001u;  // 127.0.0.1, host order
+  int probe_ms = 0;                    // 0: no /health probe
+  std::string probe_csv;
+  std::string ready_file, done_file, stop_file, events_out;
+  std::vector<std::string> wait_ready, wait_done;
+  int listen_timeout_ms = 900000;
 };
 
 constexpr uint64_t kPublisherTag = ~0ULL;
@@ -192,12 +230,13 @@ int server_cpu_index(int pid) {
 // irq + softirq and steal seconds of one CPU, from /proc/stat. On loopback the
 // receiving side of every send() (the client's TCP input) runs as softirq on
 // the sender's CPU; with IRQ time accounting it is billed to no process, so it
-// is reported beside the server's own time, not in it.
+// is reported beside the server's own time, not in it. cpu < 0: all CPUs
+// (the "cpu" line), for a server that is not pinned to one.
 bool cpu_irq_steal_s(int cpu, double& irq, double& steal) {
   std::string s;
-  if (cpu < 0 || !slurp("/proc/stat", s)) return false;
-  std::string key = "\ncpu" + std::to_string(cpu) + ' ';
-  size_t p = s.find(key);
+  if (!slurp("/proc/stat", s)) return false;
+  std::string key = cpu < 0 ? std::string("cpu ") : "\ncpu" + std::to_string(cpu) + ' ';
+  size_t p = cpu < 0 ? (s.compare(0, 4, "cpu ") == 0 ? 0 : std::string::npos) : s.find(key);
   if (p == std::string::npos) return false;
   unsigned long long v[8] = {};  // user nice system idle iowait irq softirq steal
   const char* c = s.c_str() + p + key.size();
@@ -213,6 +252,153 @@ long server_rss_kb(int pid) {
   if (!slurp("/proc/" + std::to_string(pid) + "/status", s)) return -1;
   size_t p = s.find("VmRSS:");
   return p == std::string::npos ? -1 : std::strtol(s.c_str() + p + 6, nullptr, 10);
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// Written whole to a temporary name, then renamed: a reader polling for the
+// file never sees it half written.
+void write_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) {
+    std::fprintf(stderr, "fanout: cannot write %s: %s\n", tmp.c_str(), std::strerror(errno));
+    return;
+  }
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+// The /health probe: its own thread and keep-alive connection, so that its
+// timing is not held up by the main loop reading thousands of subscribers.
+// Open loop, like the publisher: a GET goes every period whether or not the
+// previous one was answered (pipelined behind it), so a server that stalls
+// for 400 ms shows 400 ms, not one slow probe followed by silence. Each reply
+// is timed from the send() of its request, replies matched in order (HTTP/1.1
+// answers pipelined requests in order). Requests still unanswered when the
+// probe ends count with the time they had waited by then: a lower bound.
+class HealthProbe {
+ public:
+  // Connects (blocking, bounded by 5 s); on failure `error` says why and
+  // start() does nothing.
+  void open(const sockaddr_in& server, const std::string& host, int port, int period_ms) {
+    period_ns_ = int64_t(period_ms) * 1000000;
+    opened_ = true;
+    request_ = "GET /health HTTP/1.1\r\nHost: " + host + ':' + std::to_string(port) + "\r\n\r\n";
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&server), sizeof server) != 0) {
+      error = std::string("connect: ") + std::strerror(errno);
+      if (fd >= 0) close(fd);
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fd_ = fd;
+  }
+  void start() {
+    if (fd_ >= 0) thread_ = std::thread([this] { loop(); });
+  }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+  bool opened() const { return opened_; }
+
+  std::string error;             // connect or connection failure, empty if none
+  std::vector<int64_t> latency;  // ns, one per request (unanswered: a lower bound)
+  uint64_t sent = 0, answered = 0, non200 = 0, unanswered = 0;
+
+ private:
+  void loop();
+  bool read_replies(std::deque<int64_t>& sent_at);
+
+  int fd_ = -1;
+  bool opened_ = false;
+  int64_t period_ns_ = 20000000;
+  std::string request_, out_, in_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Reads what is there and completes every whole reply (head, then
+// Content-Length bytes of body). False when the connection is gone.
+bool HealthProbe::read_replies(std::deque<int64_t>& sent_at) {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd_, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+      error = n == 0 ? "connection closed by the server" : std::string("read: ") + std::strerror(errno);
+      return false;
+    }
+    if (n < 0) return true;
+    const int64_t t = mono_ns();
+    in_.append(buf, size_t(n));
+    for (;;) {
+      size_t head_end = in_.find("\r\n\r\n");
+      if (head_end == std::string::npos) break;
+      std::string head = in_.substr(0, head_end);
+      for (char& c : head) c = char(std::tolower(static_cast<unsigned char>(c)));
+      size_t cl = head.find("\ncontent-length:");
+      size_t length = cl == std::string::npos ? 0 : std::strtoul(head.c_str() + cl + 16, nullptr, 10);
+      if (in_.size() < head_end + 4 + length) break;
+      if (head.compare(0, 13, "http/1.1 200 ") != 0) non200++;
+      in_.erase(0, head_end + 4 + length);
+      if (sent_at.empty()) {
+        error = "a reply to no request";
+        return false;
+      }
+      latency.push_back(t - sent_at.front());
+      sent_at.pop_front();
+      answered++;
+    }
+  }
+}
+
+void HealthProbe::loop() {
+  std::deque<int64_t> sent_at;
+  int64_t next = mono_ns();
+  bool alive = true;
+  while (!stop_ && alive) {
+    int64_t now = mono_ns();
+    if (now >= next) {
+      out_ += request_;
+      sent_at.push_back(now);
+      sent++;
+      while (next <= now) next += period_ns_;
+    }
+    if (!out_.empty()) {
+      ssize_t w = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+      if (w > 0) out_.erase(0, size_t(w));
+      if (w < 0 && errno != EAGAIN && errno != EINTR) {
+        error = std::string("send: ") + std::strerror(errno);
+        break;
+      }
+    }
+    pollfd pfd{fd_, short(POLLIN | (out_.empty() ? 0 : POLLOUT)), 0};
+    const int64_t wait = std::clamp<int64_t>(next - mono_ns(), 0, 5000000);  // stop_ seen within 5 ms
+    timespec ts{0, long(wait)};
+    if (ppoll(&pfd, 1, &ts, nullptr) > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
+      alive = read_replies(sent_at);
+    }
+  }
+  // The last requests get up to a second to be answered.
+  const int64_t deadline = mono_ns() + 1000000000;
+  while (alive && !sent_at.empty() && mono_ns() < deadline) {
+    pollfd pfd{fd_, POLLIN, 0};
+    if (poll(&pfd, 1, 10) > 0) alive = read_replies(sent_at);
+  }
+  const int64_t end = mono_ns();
+  for (int64_t t : sent_at) latency.push_back(end - t);
+  unanswered = sent_at.size();
 }
 
 // One subscriber: its socket, where it is in its life, and the event being
@@ -265,6 +451,11 @@ class Fanout {
   void warm_up();
   void measure();
   int report();
+  bool wait_files(const std::vector<std::string>& files, bool ready);
+  double server_cpu_all();
+  long server_rss_all_kb();
+  void write_events_out(double srv_cpu_s) const;
+  void report_probe();
 
   void pump(int timeout_ms);
   void on_subscriber(size_t i, uint32_t events);
@@ -321,6 +512,8 @@ class Fanout {
   uint64_t outstanding_ = 0;
   int64_t busy_t0_ = 0, busy_wall_ns_ = 0;
   double busy_cpu0_ = 0, busy_cpu_s_ = 0;
+
+  HealthProbe probe_;  // --probe-ms
 };
 
 void Fanout::fail(const char* fmt, ...) {
@@ -341,6 +534,56 @@ double server_cpu(int pid, bool& sched) {
   return server_cpu_stat_s(pid);
 }
 
+// The server's CPU seconds and RSS: --server-pid plus every --cpu-pid (the
+// workers of one server); -1 if any of them cannot be read.
+double Fanout::server_cpu_all() {
+  double total = server_cpu(o_.server_pid, srv_cpu_sched_);
+  for (int pid : o_.cpu_pids) {
+    double s = server_cpu(pid, srv_cpu_sched_);
+    if (s < 0 || total < 0) return -1;
+    total += s;
+  }
+  return total;
+}
+
+long Fanout::server_rss_all_kb() {
+  long total = server_rss_kb(o_.server_pid);
+  for (int pid : o_.cpu_pids) {
+    long kb = server_rss_kb(pid);
+    if (kb < 0 || total < 0) return -1;
+    total += kb;
+  }
+  return total;
+}
+
+// Waits, reading the subscribers meanwhile, until every file exists: the
+// other processes' --ready-file (then a "failed" in one ends the wait at
+// once) or --done-file. Bounded by --connect-timeout-ms (ready) or
+// --grace-ms (done).
+bool Fanout::wait_files(const std::vector<std::string>& files, bool ready) {
+  const int64_t deadline =
+      mono_ns() + int64_t(ready ? o_.connect_timeout_ms : o_.grace_ms) * 1000000;
+  for (;;) {
+    size_t present = 0;
+    for (const std::string& f : files) {
+      if (!file_exists(f)) continue;
+      present++;
+      std::string text;
+      if (ready && slurp(f, text) && text.compare(0, 2, "ok") != 0) {
+        fail("%s: another process could not connect its subscribers", f.c_str());
+        return false;
+      }
+    }
+    if (present == files.size()) return true;
+    if (mono_ns() > deadline) {
+      fail("%zu of %zu %s files after %d ms", present, files.size(), ready ? "ready" : "done",
+           ready ? o_.connect_timeout_ms : o_.grace_ms);
+      return false;
+    }
+    pump(20);
+  }
+}
+
 // ---------------------------------------------------------------- connecting
 
 // Each subscriber binds to one of several loopback source addresses before
@@ -359,7 +602,7 @@ bool Fanout::open_subscriber(size_t i) {
   setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
   sockaddr_in src{};
   src.sin_family = AF_INET;
-  src.sin_addr.s_addr = htonl(0x7f000001u + uint32_t(i % size_t(o_.sources)));
+  src.sin_addr.s_addr = htonl(o_.source_base + uint32_t(i % size_t(o_.sources)));
   if (bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
       (connect(fd, reinterpret_cast<const sockaddr*>(on_split(i) ? &server2_ : &server_),
                sizeof server_) != 0 &&
@@ -715,6 +958,9 @@ void Fanout::record(size_t i, int32_t seq, int64_t stamp, int64_t t) {
   seen = 1;
   unique_++;
   latency_.push_back(t - stamp);
+  // listen: no publish of its own; the window starts at the first stamp seen.
+  if (o_.mode == Mode::kListen && (first_publish_ == 0 || stamp < first_publish_))
+    first_publish_ = stamp;
   stamp_[k] = stamp;
   if (t > last_recv_[k]) last_recv_[k] = t;
   if (t > last_delivery_) last_delivery_ = t;
@@ -890,10 +1136,14 @@ void Fanout::measure() {
   t_start_ = mono_ns();
   self_cpu0_ = self_cpu_s();
   if (o_.server_pid > 0) {
-    srv_cpu0_ = server_cpu(o_.server_pid, srv_cpu_sched_);
+    srv_cpu0_ = server_cpu_all();
     srv_core_ = server_cpu_index(o_.server_pid);
+    for (int pid : o_.cpu_pids) {  // several processes: one core only if all share it
+      if (server_cpu_index(pid) != srv_core_) srv_core_ = -1;
+    }
     core_ok_ = cpu_irq_steal_s(srv_core_, irq0_, steal0_);
   }
+  probe_.start();
   for (int pid : o_.aux_pids) {
     bool sched = true;
     aux_cpu0_.push_back(server_cpu(pid, sched));
@@ -902,7 +1152,24 @@ void Fanout::measure() {
       t_start_ + int64_t(e_ + 1) * std::max<int64_t>(step, 1000000) + 2 * grace + 60000000000LL;
   int64_t all_sent_at = o_.mode == Mode::kTicker ? t_start_ + int64_t(e_) * step : 0;
   size_t next_seq = 0;
-  while (unique_ < target && !aborted_) {
+  // listen: nothing to send; the publisher is another process, which touches
+  // --stop-file (through the script) once it is done, whatever happened.
+  const int64_t listen_deadline = t_start_ + int64_t(o_.listen_timeout_ms) * 1000000;
+  int64_t stop_seen = 0, next_stop_check = 0;
+  while (o_.mode == Mode::kListen && unique_ < target && !aborted_) {
+    const int64_t now = mono_ns();
+    if (now > listen_deadline) {
+      fail("listen: not every event arrived within %d ms", o_.listen_timeout_ms);
+      break;
+    }
+    if (!o_.stop_file.empty() && stop_seen == 0 && now >= next_stop_check) {
+      if (file_exists(o_.stop_file)) stop_seen = now;
+      next_stop_check = now + 50000000;
+    }
+    if (stop_seen != 0 && now > stop_seen + grace) break;
+    pump(10);
+  }
+  while (o_.mode != Mode::kListen && unique_ < target && !aborted_) {
     int64_t now = mono_ns();
     if (all_sent_at == 0 && next_seq >= e_ && pub_.pending == 0) all_sent_at = now;
     if (all_sent_at != 0 && now > all_sent_at + grace) break;
@@ -935,9 +1202,13 @@ void Fanout::measure() {
     }
     pump(timeout);
   }
+  // The other processes' subscribers may still be getting the last event:
+  // the window (and the server's CPU) closes when they all have it.
+  if (!o_.wait_done.empty()) wait_files(o_.wait_done, false);
   t_end_ = mono_ns();
   self_cpu1_ = self_cpu_s();
-  if (o_.server_pid > 0) srv_cpu1_ = server_cpu(o_.server_pid, srv_cpu_sched_);
+  probe_.stop();
+  if (o_.server_pid > 0) srv_cpu1_ = server_cpu_all();
   for (int pid : o_.aux_pids) {
     bool sched = true;
     aux_cpu1_.push_back(server_cpu(pid, sched));
@@ -978,9 +1249,10 @@ int Fanout::report() {
   const double client_window_pct = window_s > 0 ? (self_cpu1_ - self_cpu0_) * 100 / window_s : 0;
   const double client_busy_pct =
       busy_wall_ns_ > 0 ? busy_cpu_s_ * 100 / (double(busy_wall_ns_) / 1e9) : client_window_pct;
-  const char* mode = o_.mode == Mode::kPublish ? "publish"
-                     : o_.mode == Mode::kBurst ? "burst"
-                                               : "ticker";
+  const char* mode = o_.mode == Mode::kPublish  ? "publish"
+                     : o_.mode == Mode::kBurst  ? "burst"
+                     : o_.mode == Mode::kListen ? "listen"
+                                                : "ticker";
 
   std::printf(
       "fanout %s: %zu subscribers (connected in %lld ms, %zu retries), mode %s, "
@@ -1036,11 +1308,22 @@ int Fanout::report() {
         static_cast<unsigned long long>(want[1] - got[1]));
   }
   if (core_ok_) {
+    const std::string where = srv_core_ >= 0 ? "cpu" + std::to_string(srv_core_)
+                                             : std::string("all cores (server not pinned)");
     std::printf(
-        "  server's core   cpu%d: irq+softirq %.3f s (%.2f us per delivery, not in the figure "
+        "  server's core   %s: irq+softirq %.3f s (%.2f us per delivery, not in the figure "
         "above), steal %.3f s\n",
-        srv_core_, irq1_ - irq0_, unique_ ? (irq1_ - irq0_) * 1e6 / double(unique_) : 0,
+        where.c_str(), irq1_ - irq0_, unique_ ? (irq1_ - irq0_) * 1e6 / double(unique_) : 0,
         steal1_ - steal0_);
+  }
+  if (!o_.cpu_pids.empty()) {
+    std::printf("  server          %zu processes (--server-pid and --cpu-pid): CPU and RSS summed\n",
+                o_.cpu_pids.size() + 1);
+  }
+  if (!o_.wait_done.empty()) {
+    std::printf(
+        "  note            other processes held subscribers too: the figures per delivery and per "
+        "subscriber above count this process's only (bench/scale.sh merges them)\n");
   }
   if (o_.server_pid > 0) {
     std::printf(
@@ -1056,6 +1339,8 @@ int Fanout::report() {
     std::printf(
         "  WARNING: the client used over 90%% of its core: this result is client-limited\n");
   }
+  report_probe();
+  if (!o_.events_out.empty()) write_events_out(srv_cpu_s);
 
   if (!o_.csv.empty()) {
     FILE* probe = std::fopen(o_.csv.c_str(), "r");
@@ -1086,6 +1371,88 @@ int Fanout::report() {
     std::fclose(f);
   }
   return lost || dup_ || reordered_ || errors_ ? 1 : 0;
+}
+
+// The probe's summary line and its row of --probe-csv:
+// label,subscribers,mode,probe_ms,sent,answered,non200,unanswered,p50_us,p99_us,max_us,error
+void Fanout::report_probe() {
+  if (o_.probe_ms <= 0) return;
+  std::sort(probe_.latency.begin(), probe_.latency.end());
+  const std::vector<int64_t>& l = probe_.latency;
+  std::string error = probe_.error;
+  if (!probe_.opened()) error = "not run (the run failed before the probe started)";
+  if (probe_.unanswered > 0 && error.empty()) error = "unanswered requests at the end";
+  std::printf(
+      "  /health probe   every %d ms: %llu sent, %llu answered (%llu not 200, %llu unanswered); "
+      "latency us p50 %.0f  p99 %.0f  max %.0f%s%s\n",
+      o_.probe_ms, static_cast<unsigned long long>(probe_.sent),
+      static_cast<unsigned long long>(probe_.answered),
+      static_cast<unsigned long long>(probe_.non200),
+      static_cast<unsigned long long>(probe_.unanswered), percentile_us(l, .5),
+      percentile_us(l, .99), percentile_us(l, 1), error.empty() ? "" : "; ", error.c_str());
+  if (o_.probe_csv.empty()) return;
+  FILE* probe = std::fopen(o_.probe_csv.c_str(), "r");
+  bool fresh = !probe || std::fgetc(probe) == EOF;
+  if (probe) std::fclose(probe);
+  FILE* f = std::fopen(o_.probe_csv.c_str(), "a");
+  if (!f) {
+    std::fprintf(stderr, "fanout: cannot write %s: %s\n", o_.probe_csv.c_str(), std::strerror(errno));
+    return;
+  }
+  if (fresh) {
+    std::fputs(
+        "label,subscribers,mode,probe_ms,sent,answered,non200,unanswered,p50_us,p99_us,max_us,"
+        "error\n",
+        f);
+  }
+  for (char& c : error) {
+    if (c == ',') c = ';';
+  }
+  auto us = [&](double p) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.0f", percentile_us(l, p));
+    return l.empty() ? std::string() : std::string(b);
+  };
+  std::fprintf(f, "%s,%zu,%s,%d,%llu,%llu,%llu,%llu,%s,%s,%s,%s\n", o_.label.c_str(), n_,
+               o_.mode == Mode::kBurst ? "burst" : o_.mode == Mode::kListen ? "listen"
+               : o_.mode == Mode::kTicker                                    ? "ticker"
+                                                                             : "publish",
+               o_.probe_ms, static_cast<unsigned long long>(probe_.sent),
+               static_cast<unsigned long long>(probe_.answered),
+               static_cast<unsigned long long>(probe_.non200),
+               static_cast<unsigned long long>(probe_.unanswered),
+               us(.5).c_str(), us(.99).c_str(), us(1).c_str(), error.c_str());
+  std::fclose(f);
+}
+
+// --events-out: a line of key=value figures, then one line per measured
+// event: seq, its publish stamp, its latest delivery here, deliveries here
+// (stamps and times: CLOCK_MONOTONIC ns, the same clock in every process).
+void Fanout::write_events_out(double srv_cpu_s) const {
+  FILE* f = std::fopen(o_.events_out.c_str(), "w");
+  if (!f) {
+    std::fprintf(stderr, "fanout: cannot write %s: %s\n", o_.events_out.c_str(), std::strerror(errno));
+    return;
+  }
+  std::fprintf(f,
+               "# label=%s subscribers=%zu events=%zu deliveries=%llu lost=%llu dup=%llu "
+               "reordered=%llu errors=%llu t_start_ns=%lld t_end_ns=%lld first_publish_ns=%lld "
+               "last_delivery_ns=%lld server_cpu_s=%.6f irq_softirq_s=%.3f irq_cores=%s "
+               "client_cpu_s=%.6f\n",
+               o_.label.c_str(), n_, e_, static_cast<unsigned long long>(unique_),
+               static_cast<unsigned long long>(n_ * e_ - unique_),
+               static_cast<unsigned long long>(dup_), static_cast<unsigned long long>(reordered_),
+               static_cast<unsigned long long>(errors_), static_cast<long long>(t_start_),
+               static_cast<long long>(t_end_), static_cast<long long>(first_publish_),
+               static_cast<long long>(last_delivery_), srv_cpu_s,
+               core_ok_ ? irq1_ - irq0_ : -1.0,
+               !core_ok_ ? "none" : srv_core_ >= 0 ? ("cpu" + std::to_string(srv_core_)).c_str() : "all",
+               self_cpu1_ - self_cpu0_);
+  for (size_t k = 0; k < e_; ++k) {
+    std::fprintf(f, "%zu %lld %lld %u\n", k, static_cast<long long>(stamp_[k]),
+                 static_cast<long long>(last_recv_[k]), count_[k]);
+  }
+  std::fclose(f);
 }
 
 int Fanout::run() {
@@ -1124,15 +1491,19 @@ int Fanout::run() {
   last_recv_.assign(e_, 0);
   latency_.reserve(n_ * e_);
 
-  if (o_.server_pid > 0) rss_before_kb_ = server_rss_kb(o_.server_pid);
+  if (o_.server_pid > 0) rss_before_kb_ = server_rss_all_kb();
   bool ok = connect_all();
-  if (o_.server_pid > 0) rss_after_kb_ = server_rss_kb(o_.server_pid);
-  if (ok && o_.mode != Mode::kTicker) ok = open_publisher();
+  if (o_.server_pid > 0) rss_after_kb_ = server_rss_all_kb();
+  if (!o_.ready_file.empty()) write_file(o_.ready_file, ok ? "ok\n" : "failed\n");
+  if (ok && !o_.wait_ready.empty()) ok = wait_files(o_.wait_ready, true);
+  if (ok && o_.mode != Mode::kTicker && o_.mode != Mode::kListen) ok = open_publisher();
+  if (ok && o_.probe_ms > 0) probe_.open(server_, o_.host, o_.port, o_.probe_ms);
   if (ok) {
-    warm_up();
+    if (o_.mode != Mode::kListen) warm_up();
     measure();
   }
-  if (o_.server_pid > 0) rss_end_kb_ = server_rss_kb(o_.server_pid);
+  if (!o_.done_file.empty()) write_file(o_.done_file, "done\n");
+  if (o_.server_pid > 0) rss_end_kb_ = server_rss_all_kb();
   return report();
 }
 
@@ -1141,10 +1512,13 @@ int Fanout::run() {
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "fanout: %s\nusage: fanout --port P [--host 127.0.0.1] --subscribers N --events E "
-               "--interval-ms I --mode publish|ticker|burst --payload BYTES --server-pid PID "
+               "--interval-ms I --mode publish|ticker|burst|listen --payload BYTES --server-pid PID "
                "--csv FILE --label NAME [--warmup W] [--batch 50] [--burst-depth 4] [--sources 8] "
                "[--connect-batch 256] [--connect-timeout-ms 60000] [--grace-ms 10000] "
-               "[--protocol json|nchan] [--split-port P2] [--aux-pid PID]...\n",
+               "[--protocol json|nchan] [--split-port P2] [--aux-pid PID]... [--cpu-pid PID]... "
+               "[--source-base 127.0.0.1] [--probe-ms MS] [--probe-csv FILE] [--ready-file F] "
+               "[--wait-ready F]... [--done-file F] [--wait-done F]... [--stop-file F] "
+               "[--events-out FILE] [--listen-timeout-ms 900000]\n",
                msg);
   std::exit(2);
 }
@@ -1209,6 +1583,30 @@ Options parse(int argc, char** argv) {
       o.split_port = to_int(name, value, 1, 65535);
     else if (name == "--aux-pid")
       o.aux_pids.push_back(to_int(name, value, 1, 1 << 30));
+    else if (name == "--cpu-pid")
+      o.cpu_pids.push_back(to_int(name, value, 1, 1 << 30));
+    else if (name == "--source-base") {
+      in_addr addr{};
+      if (inet_pton(AF_INET, value.c_str(), &addr) != 1) usage("--source-base must be an IPv4 address");
+      o.source_base = ntohl(addr.s_addr);
+    } else if (name == "--probe-ms")
+      o.probe_ms = to_int(name, value, 0, 60000);
+    else if (name == "--probe-csv")
+      o.probe_csv = value;
+    else if (name == "--ready-file")
+      o.ready_file = value;
+    else if (name == "--wait-ready")
+      o.wait_ready.push_back(value);
+    else if (name == "--done-file")
+      o.done_file = value;
+    else if (name == "--wait-done")
+      o.wait_done.push_back(value);
+    else if (name == "--stop-file")
+      o.stop_file = value;
+    else if (name == "--events-out")
+      o.events_out = value;
+    else if (name == "--listen-timeout-ms")
+      o.listen_timeout_ms = to_int(name, value, 1, 86400000);
     else if (name == "--protocol") {
       if (value == "json")
         o.protocol = Protocol::kJson;
@@ -1223,6 +1621,8 @@ Options parse(int argc, char** argv) {
         o.mode = Mode::kTicker;
       else if (value == "burst")
         o.mode = Mode::kBurst;
+      else if (value == "listen")
+        o.mode = Mode::kListen;
       else
         usage(("bad value for --mode: " + value).c_str());
     } else {

@@ -339,7 +339,10 @@ order() {
 # run_one KIND MODE SUBSCRIBERS EVENTS INTERVAL_MS: one bench/fanout run
 # against a fresh server; its summary goes to $LOG, its row to $CSV. Needs
 # WARMUP, PAYLOAD, BATCH, DEPTH; counts failed runs in `failures`.
+# FANOUT_ARGS, when set, is added to bench/fanout's arguments (run.sh: the
+# /health probe, --probe-ms and --probe-csv).
 failures=0
+FANOUT_ARGS=""
 run_one() {
   local kind=$1 mode=$2 n=$3 events=$4 interval=$5 rc=0 warm=$WARMUP protocol=json p
   [ "$mode" = burst ] && warm=1
@@ -354,7 +357,7 @@ run_one() {
       --interval-ms "$interval" --mode "$mode" --payload "$PAYLOAD" --batch "$BATCH" \
       --burst-depth "$DEPTH" --warmup "$warm" --server-pid "$SPID" --csv "$CSV" \
       --label "$kind" --protocol "$protocol" ${PORT2:+--split-port $PORT2 --aux-pid $SPID2} \
-      ${RPID:+--aux-pid $RPID} 2>&1 || rc=$?
+      ${RPID:+--aux-pid $RPID} $FANOUT_ARGS 2>&1 || rc=$?
     if ! kill -0 "$SPID" 2>/dev/null; then
       echo "SERVER DIED during the run"
       rc=1

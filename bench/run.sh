@@ -9,6 +9,7 @@
 #   bench/results/<date>-<commit>.csv   every run, one row each (fanout's CSV)
 #   bench/results/<date>-<commit>.txt   the report printed at the end
 #   bench/results/<date>-<commit>.log   every run's own summary
+#   bench/results/<date>-<commit>-probe.csv  the /health probe of every probed run
 #   bench/results/fanout.svg            fan-out p50 against N (if gnuplot is installed)
 # The servers, the runs and the medians are bench/lib.sh's, shared with
 # bench/compare.sh (the same workload against nginx + nchan and Node.js too).
@@ -20,15 +21,22 @@
 #   BENCH_PAYLOAD [67]                      data bytes: 67 makes ~96-byte frames
 #   BENCH_BURST_EVENTS [1000] BENCH_BURST_SUBS [1000] BENCH_BATCH [50]
 #   BENCH_BURST_DEPTH [4]                   burst mode: POSTs of BATCH events, DEPTH in flight
+#   BENCH_PROBE_MS [20] BENCH_PROBE_MIN [10000]   publish runs with N >= BENCH_PROBE_MIN
+#                                           also GET /health every BENCH_PROBE_MS ms on a
+#                                           keep-alive connection while the events are in
+#                                           flight (bench/fanout --probe-ms); 0: no probe
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . bench/lib.sh
 fanout_settings "1000 5000 10000 19000" 50
+PROBE_MS=${BENCH_PROBE_MS:-20}
+PROBE_MIN=${BENCH_PROBE_MIN:-10000}
 
 # ------------------------------------------------------------------ build
 bench_build
 bench_init ""
+PROBE_CSV=$base-probe.csv
 
 # ------------------------------------------------------------------ runs
 t0=$(date +%s)
@@ -39,7 +47,12 @@ for rep in $(seq "$REPS"); do
   for n in $SIZES; do
     order $((rep - 1 + group)) sse-server floor
     group=$((group + 1))
+    FANOUT_ARGS=""
+    if [ "$PROBE_MS" -gt 0 ] && [ "$n" -ge "$PROBE_MIN" ]; then
+      FANOUT_ARGS="--probe-ms $PROBE_MS --probe-csv $PROBE_CSV"
+    fi
     for kind in $ORDERED; do run_one "$kind" publish "$n" "$EVENTS" "$INTERVAL_MS"; done
+    FANOUT_ARGS=""
   done
   for n in $burst_sizes; do
     order $((rep - 1 + group)) sse-server floor
@@ -78,16 +91,45 @@ report=$base.txt
     done
     echo
   }
+  # probe_row TITLE COLUMN: medians of $PROBE_CSV's column (9 p50, 10 p99,
+  # 11 max, µs) per server and N, as ms; — where N was not probed.
+  probe_row() {
+    printf '| %s |' "$1"
+    for n in $SIZES; do
+      local a f
+      a=$(probe_median sse-server "$n" "$2")
+      f=$(probe_median floor "$n" "$2")
+      if [ -z "$a" ] && [ -z "$f" ]; then printf ' — |'; else printf ' %s |' "$(cell "$a" "$f" 0.001 1)"; fi
+    done
+    echo
+  }
+  probe_median() {
+    awk -F, -v l="$1" -v n="$2" -v c="$3" "$AWK_MEDIAN"'
+      NR > 1 && $1 == l && $2 == n && $c != "" { v = v " " $c; any = 1 }
+      END { if (any) print median(v) }' "$PROBE_CSV"
+  }
   row "server CPU per delivery, µs" publish 14 1 2
   row "fan-out p50 (publish → last subscriber), ms" publish 11 0.001 1
   row "fan-out p99, ms" publish 12 0.001 1
   row "delivery latency p99, ms" publish 8 0.001 1
-  row "server RSS growth per subscriber, bytes" publish 15 1 0
+  row "server RSS growth per subscriber, bytes (target ≤ 512)" publish 15 1 0
   row "burst: deliveries/s, thousands (min(N,$BURST_SUBS) subscribers)" burst 13 0.001 0 burst
   row "server busy, % of its core, first publish to last delivery" publish 17 1 0
   row "client CPU while events in flight, % (publish)" publish 16 1 0
   row "client CPU, % (burst)" burst 16 1 0 burst
+  if [ -s "$PROBE_CSV" ]; then
+    probe_row "/health during fan-outs, p50, ms" 9
+    probe_row "/health during fan-outs, p99, ms" 10
+    probe_row "/health during fan-outs, max, ms" 11
+  fi
   echo
+  if [ -s "$PROBE_CSV" ]; then
+    echo "/health: a second thread of the load client GETs /health every $PROBE_MS ms on one keep-alive"
+    echo "connection while the events are in flight (N ≥ $PROBE_MIN; open loop, pipelined when a reply is"
+    echo "late), each reply timed from its request's send(); medians over the repetitions of each"
+    echo "run's p50, p99 and max. The floor answers /health too, but only between fan-outs: it"
+    echo "writes a whole fan-out in one pass of its loop. Probes not answered, all runs: $(awk -F, 'NR > 1 { u += $8 } END { print u + 0 }' "$PROBE_CSV")$(awk -F, 'NR > 1 && $12 != "" { printf "; %s: %s", $1, $12 }' "$PROBE_CSV" | head -c 300)."
+  fi
   bad=$(awk '{ s += $NF } END { print s + 0 }' "$medians")
   if awk '$2 == "publish" && $16 > 90 { f = 1 } END { exit !f }' "$medians"; then
     echo "Where the server was busy over 90% of the time it could not finish one fan-out before"
