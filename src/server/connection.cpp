@@ -69,7 +69,7 @@ bool Connection::start_rejected() {
 }
 
 void Connection::begin_request(int64_t now_ms) {
-  parser_.reset();
+  reader_->parser.reset();
   deadline_ms_ = now_ms + context_.config.header_timeout_ms;
 }
 
@@ -196,7 +196,8 @@ bool Connection::process_input() {
     }
     if (state_ == State::kReadingBody) {
       ParseResult result =
-          body_reader_.feed(in_.data(), in_.size(), body_wanted_ ? &body_ : nullptr);
+          reader_->body_reader.feed(in_.data(), in_.size(),
+                                   body_wanted_ ? &reader_->body : nullptr);
       if (result.kind == ParseResult::Kind::kError) {
         fail(result.status, result.reason);
         return false;
@@ -210,7 +211,7 @@ bool Connection::process_input() {
 
     if (in_.empty()) return false;
     Request request;
-    ParseResult result = parser_.parse(in_.data(), in_.size(), request);
+    ParseResult result = reader_->parser.parse(in_.data(), in_.size(), request);
     if (result.kind == ParseResult::Kind::kIncomplete) return false;
     if (result.kind == ParseResult::Kind::kError) {
       fail(result.status, result.reason);
@@ -222,8 +223,10 @@ bool Connection::process_input() {
     bool has_body = on_head(request);
     in_.erase(0, result.consumed);
     if (state_ == State::kStreaming) {
-      // The stream owns the rest of the connection; free the input buffer.
+      // The stream owns the rest of the connection: free the input buffer
+      // and what reading requests needed.
       std::string().swap(in_);
+      reader_.reset();
       return false;
     }
     if (state_ == State::kClosed || close_after_write_) return false;
@@ -247,7 +250,7 @@ bool Connection::on_head(const Request& request) {
     return false;
   }
   answered_ = false;
-  body_.clear();
+  reader_->body.clear();
   // Replaces the previous request's handler: it has answered and is not on
   // the stack (we are called from on_events, not from a handler).
   handler_ = over_capacity_ ? make_over_capacity_handler(request, context_, *this)
@@ -263,15 +266,15 @@ bool Connection::on_head(const Request& request) {
     close_after_write_ = true;
     return false;
   }
-  body_reader_.start(request, context_.config.max_body);
+  reader_->body_reader.start(request, context_.config.max_body);
   return has_body;
 }
 
 void Connection::on_body_done() {
   if (body_wanted_) {
     body_wanted_ = false;
-    handler_->on_body(std::move(body_));
-    std::string().swap(body_);  // up to --max-body: do not keep it around
+    handler_->on_body(std::move(reader_->body));
+    std::string().swap(reader_->body);  // up to --max-body: do not keep it around
     if (state_ == State::kClosed) return;
   }
   if (answered_) {

@@ -136,8 +136,16 @@ class Connection final : public EventHandler, public Exchange {
   int64_t deadline_ms_ = 0;
 
   std::string in_;  // received, not yet consumed
-  RequestParser parser_;
-  BodyReader body_reader_;
+  // What reading requests needs (the parser's state, the body decoder and
+  // the body so far): on the heap, and freed once the connection becomes a
+  // stream, which never reads another request. 120 bytes less per
+  // subscriber, where subscribers are counted in the hundred thousands.
+  struct RequestReader {
+    RequestParser parser;
+    BodyReader body_reader;
+    std::string body;
+  };
+  std::unique_ptr<RequestReader> reader_ = std::make_unique<RequestReader>();
 
   // The current request's handler (for a stream: the stream itself). It is
   // replaced when the next request's head arrives, never while it may be on
@@ -145,7 +153,6 @@ class Connection final : public EventHandler, public Exchange {
   std::unique_ptr<Handler> handler_;
   bool answered_ = false;     // the current request has its final answer
   bool body_wanted_ = false;  // the handler asked for the body (else it is discarded)
-  std::string body_;
 };
 
 }  // namespace sse
