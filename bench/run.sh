@@ -73,7 +73,7 @@ report=$base.txt
   echo "- publish: $EVENTS events ${INTERVAL_MS} ms apart (open loop: sent when due, answered or not) after $WARMUP warm-up events, $PAYLOAD-byte data (~$((PAYLOAD + 29))-byte frames), one POST each"
   echo "- burst: $BURST_EVENTS events in POSTs of $BATCH ($DEPTH in flight), back-to-back, to min(N, $BURST_SUBS) subscribers"
   echo "- sizes: $SIZES; repetitions: $REPS (medians), servers alternated, a fresh server process per run"
-  echo "- sse-server flags: --port 0 --quiet --tick-ms 0 --max-clients 20000 --max-backlog 16777216"
+  echo "- sse-server flags: --port 0 --quiet --tick-ms 0 --max-clients 20000 --max-backlog 16777216${SSE_SERVER_ARGS:+ $SSE_SERVER_ARGS}"
   echo "- run length: ${elapsed} s in all; data: $CSV"
   echo
   printf '| figure (sse-server / floor = ratio) |'
