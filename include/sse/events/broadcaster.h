@@ -97,7 +97,7 @@ class Subscriber {
   int64_t last_sent_ms_ = 0;    // for heartbeats
   bool flush_pending_ = false;  // on the flush list (at flush_index_)
   size_t flush_index_ = 0;
-  uint64_t queued_pass_ = 0;  // the deliver_pending() that last queued to it
+  uint64_t queued_pass_ = 0;  // the queue_pending() that last queued to it
 };
 
 struct Topic {
@@ -106,7 +106,7 @@ struct Topic {
   // This pass's events, not yet delivered, and their bytes.
   size_t pending_events = 0;
   size_t pending_bytes = 0;
-  FrameRef pass_frame;  // built by deliver_pending, dropped after it
+  FrameRef pass_frame;  // built by queue_pending, dropped after it
 };
 
 struct BroadcastCounters {
@@ -211,7 +211,7 @@ class Broadcaster {
   size_t flush_cursor_ = 0;
   size_t slice_limit_ = 0;
   size_t last_slice_written_ = 0;
-  uint64_t pass_ = 0;  // deliver_pending() calls, for Subscriber::queued_pass_
+  uint64_t pass_ = 0;  // queue_pending() calls, for Subscriber::queued_pass_
   // When each event of the fan-out in progress was published: its latency
   // is recorded once the flush list is empty (every subscriber written).
   std::vector<int64_t> in_flight_ns_;

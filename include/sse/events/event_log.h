@@ -8,11 +8,12 @@
 // Last-Event-ID, the stream handler asks plan_resume() whether a replay is
 // complete and replay() for the frames.
 //
-// Today's implementation is LocalEventLog (local_event_log.h): ids from
-// this process's counter, history in memory, append answered at once. A
-// shared log (Redis, SPEC "Many processes and hosts") answers append in a
-// later loop pass and learns of other processes' events on its own; both
-// sides of this interface are written so that nothing else changes then:
+// Two implementations: LocalEventLog (local_event_log.h): ids from this
+// process's counter, history in memory, append answered at once; and
+// RedisEventLog (redis/redis_event_log.h, --redis), which answers append in
+// a later loop pass, learns of other processes' events on its own, and may
+// have to read a resume from Redis (fetch_resume). Both sides of this
+// interface are written for either:
 //   - append() may call `done` before it returns or in any later pass;
 //   - ids increase but need not be consecutive: gaps are decided by the log
 //     (History::complete_after), never by arithmetic on ids.
