@@ -35,8 +35,10 @@ UNIT_OBJ := $(UNIT_SRC:tests/unit/%.cpp=build/asan/unit/%.o)
 INTEGRATION_SRC := $(wildcard tests/integration/*.cpp)
 INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integration/%.o)
 
-# Debian packages the build and the tests need; node/npm only if absent
+# Debian packages the build needs (make run), and the build and the tests
+# need (make test); node/npm only if absent
 # (the machine may carry its own Node.js build).
+BUILD_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev
 DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev libhiredis-dev libssl-dev curl chromium clang \
   libclang-rt-14-dev redis-server nginx-light openssl
 NPM_MODULES := node_modules/playwright-core node_modules/eventsource
@@ -44,7 +46,7 @@ NPM_MODULES := node_modules/playwright-core node_modules/eventsource
 BENCH_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev gnuplot-nox util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
+.PHONY: all run build-deps test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
 	bench-deps clean bench bench-compare bench-http bench-redis bench-scale soak
 
 all: sse-server
@@ -124,7 +126,9 @@ build/soak: tests/soak/soak.cpp tests/integration/harness.cpp tests/integration/
 soak: deps sse-server build/soak
 	build/soak --seconds $(SOAK_SECONDS) --server ./sse-server
 
-run: deps sse-server
+# Only what the build needs: the test tools (browser, fuzzer, clients,
+# redis-server, nginx) come with `make test`.
+run: build-deps sse-server
 	./sse-server
 
 # Sanitizer reports from the server land in its stderr, which the test
@@ -165,8 +169,10 @@ browser-test: sse-server
 define apt_install
 	@missing=""; \
 	for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	command -v node >/dev/null || missing="$$missing nodejs"; \
-	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ "$(2)" = node ]; then \
+	  command -v node >/dev/null || missing="$$missing nodejs"; \
+	  command -v npm >/dev/null || missing="$$missing npm"; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 	  echo "make: installing$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -174,14 +180,17 @@ define apt_install
 	fi
 endef
 
+build-deps:
+	$(call apt_install,$(BUILD_PACKAGES))
+
 deps:
-	$(call apt_install,$(DEB_PACKAGES))
+	$(call apt_install,$(DEB_PACKAGES),node)
 	@for m in $(NPM_MODULES); do [ -d $$m ] || { \
 	  echo "make deps: npm install (test clients, versions pinned in package.json)"; \
 	  npm install --no-package-lock --no-audit --no-fund --loglevel=error; break; }; done
 
 bench-deps:
-	$(call apt_install,$(BENCH_PACKAGES))
+	$(call apt_install,$(BENCH_PACKAGES),node)
 
 # The fan-out sweep (bench/README.md): sse-server against the floor.
 bench: bench-deps sse-server

@@ -240,6 +240,10 @@ bool StaticFiles::open(const std::string& directory, std::string& error) {
 StaticFile StaticFiles::load(std::string_view url_path, bool want_body,
                              const FileConditions& conditions) {
   StaticFile file;
+  if (!directory_) {  // --www none, or no ./www: nothing to serve
+    file.status = 404;
+    return file;
+  }
   std::string relative;
   if (!percent_decode(url_path, relative) || relative.empty() || relative[0] != '/') {
     file.status = 400;

@@ -141,7 +141,10 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
     if (is_string) {
       if (value.empty()) return fail(name + ": empty value");
       if (name == "--host") config.host = value;
-      if (name == "--www") config.www = value;
+      if (name == "--www") {
+        config.www = value;
+        config.www_given = true;
+      }
       if (name == "--publish-token") {
         config.publish_token = value;
         token_option = true;
@@ -263,7 +266,8 @@ A small, fast Server-Sent Events broadcaster.
 
   --host ADDR              listen address: IPv4 or IPv6 literal, or a name (default 0.0.0.0)
   --port N                 listen port; 0 picks a free one (default 3000)
-  --www DIR                static files served under / (default ./www)
+  --www DIR                static files served under / (default ./www; none: no static
+                           files; without --www a missing ./www only turns them off)
   --tick-ms N              built-in ticker period; 0 turns it off (default 2000)
   --heartbeat-ms N         comment sent to a stream idle this long (default 15000)
   --retry-ms N             'retry:' hint sent when a stream opens (default 3000)

@@ -101,7 +101,14 @@ bool Server::open(std::string& error) {
   if (config_.max_clients == 0) {
     config_.max_clients = fd_limit > kReservedFds * 2 ? fd_limit - kReservedFds : fd_limit / 2;
   }
-  if (!files_.open(config_.www, error)) return false;
+  if (config_.www != "none" && !files_.open(config_.www, error)) {
+    // An explicit --www that cannot be opened is a mistake to stop on; the
+    // default ./www missing (the binary run from another directory) only
+    // means there is no page: streams, publish and stats work without it.
+    if (config_.www_given) return false;
+    log_line("no ./www here: static files are not served (--www DIR to serve some)");
+    error.clear();
+  }
   if (!signals_.open()) {
     error = "cannot set up signal handling";
     return false;

@@ -224,3 +224,18 @@ TEST_CASE("a FIFO under --www is answered 404 at once and never opened for readi
   REQUIRE(client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
   CHECK(client.read_response(after_ms(5000)).status == 200);
 }
+
+TEST_CASE("--www none serves no static files; streams, publish and stats work as always") {
+  ServerProcess server({"--www", "none", "--tick-ms", "0"});
+  CHECK(http_get(server.port(), "/").status == 404);
+  CHECK(http_get(server.port(), "/index.html").status == 404);
+  CHECK(http_get(server.port(), "/health").status == 200);
+  SseStream stream(server.port(), "/sse");
+  REQUIRE(stream.head.status == 200);
+  HttpResponse reply = publish(server.port(), R"({"data":"without pages"})");
+  REQUIRE(reply.status == 202);
+  SseEvent event;
+  REQUIRE(stream.next_event(event, after_ms(5000)));
+  CHECK(event.data == "without pages");
+  CHECK(!stats(server.port()).empty());
+}

@@ -24,7 +24,8 @@ inline constexpr const char* kServerVersion = "0.1.0";
 struct Config {
   std::string host = "0.0.0.0";
   uint16_t port = 3000;
-  std::string www = "./www";
+  std::string www = "./www";  // "none": no static files
+  bool www_given = false;      // --www on the command line (else a missing ./www is fine)
   int64_t tick_ms = 2000;  // 0: ticker off
   int64_t heartbeat_ms = 15000;
   int64_t retry_ms = 3000;
