@@ -2,7 +2,8 @@
 // of sse-server instances, for the Node test scripts (tests/client,
 // tests/browser).
 //
-// Fills tests/nginx/two-instances.conf into a fresh temporary folder (logs,
+// Fills tests/nginx/two-instances.conf, with the README's recipe in it,
+// into a fresh temporary folder (logs,
 // temporary files, pid file all inside it), runs nginx in the foreground as
 // a child of this process (`daemon off`) on a free 127.0.0.1 port, waits,
 // with a deadline, until it answers HTTP there, and stops it by its PID
@@ -55,14 +56,30 @@ function answersHttp(port) {
   });
 }
 
-// The template with its placeholders replaced.
+// The README's nginx recipe: the ```nginx block that starts with
+// "# inside http { }" (README "Two instances behind one port").
+export const README = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../README.md');
+export function readmeRecipe() {
+  const text = fs.readFileSync(README, 'utf8');
+  const match = /```nginx\n# inside http \{ \}\n([\s\S]*?)```/.exec(text);
+  if (!match) throw new Error('README.md has no ```nginx block starting "# inside http { }"');
+  return match[1];
+}
+
+// The template, with the README's recipe in it and the test's ports in
+// place of the recipe's 3000 (nginx), 3001 and 3002 (the instances).
 export function renderConfig({ prefix, listen, upstreams }) {
   const [a, b] = upstreams;
+  const recipe = readmeRecipe()
+    .replace(/listen 3000;/, `listen 127.0.0.1:${listen};`)
+    .replace('127.0.0.1:3001', a)
+    .replace('127.0.0.1:3002', b);
+  if (!recipe.includes(`127.0.0.1:${listen}`) || !recipe.includes(a) || !recipe.includes(b)) {
+    throw new Error('the README recipe no longer has "listen 3000;", 127.0.0.1:3001 and :3002');
+  }
   return fs.readFileSync(TEMPLATE, 'utf8')
     .replaceAll('{{PREFIX}}', prefix)
-    .replaceAll('{{LISTEN}}', String(listen))
-    .replaceAll('{{UPSTREAM_A}}', a)
-    .replaceAll('{{UPSTREAM_B}}', b);
+    .replace('{{README_RECIPE}}', recipe);
 }
 
 // Starts nginx balancing over `upstreams` (two "HOST:PORT" strings, or
