@@ -13,6 +13,8 @@
 #   make soak     SOAK_SECONDS (default 600) of subscribers, publishing, churn
 #                 and hostile clients against ./sse-server (tests/soak/)
 #   make deps     install the Debian packages and npm test clients (idempotent)
+#   make install  the binary, demo page, man page and systemd unit under
+#                 $(DESTDIR)$(PREFIX) (PREFIX default /usr/local); make uninstall
 #   make clean    remove build output
 
 SHELL := /bin/bash
@@ -40,14 +42,15 @@ INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integrat
 # (the machine may carry its own Node.js build).
 BUILD_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev
 DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev libhiredis-dev libssl-dev curl chromium clang \
-  libclang-rt-14-dev redis-server nginx-light openssl
+  libclang-rt-14-dev redis-server nginx-light openssl man-db systemd
 NPM_MODULES := node_modules/playwright-core node_modules/eventsource
 # The benchmarks also plot (gnuplot) and pin processes to cores (taskset).
 BENCH_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev gnuplot-nox util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run build-deps test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
-	bench-deps clean bench bench-compare bench-http bench-redis bench-scale soak
+	bench-deps clean bench bench-compare bench-http bench-redis bench-scale soak \
+	install uninstall install-test
 
 all: sse-server
 
@@ -139,7 +142,7 @@ test: deps
 	$(MAKE) --no-print-directory -j$$(nproc) sse-server build/asan/sse-server build/asan/unit_tests \
 	  build/asan/integration_tests $(FUZZ_BIN)
 	$(MAKE) --no-print-directory layer-check unit-test integration-test client-test browser-test \
-	  fuzz-smoke
+	  install-test fuzz-smoke
 	@echo "make test: all suites passed"
 
 # Lower layers never include higher ones (tests/layers/check_layers.sh).
@@ -163,6 +166,11 @@ browser-test: sse-server
 	SSE_SERVER=./sse-server node tests/browser/test_cross_origin.mjs
 	SSE_SERVER=./sse-server node tests/browser/test_redis_resume.mjs
 	SSE_SERVER=./sse-server node tests/browser/test_private_cors.mjs
+
+# make install into a scratch PREFIX and DESTDIR: the file list, the
+# installed binary serving the installed page from /, the unit, the man page.
+install-test: sse-server
+	tests/install/run.sh
 
 # Installs the Debian packages in $(1) that are missing: `apt-get update`
 # once, and only when something is missing, so a ready machine pays nothing.
@@ -214,6 +222,33 @@ bench-redis: bench-deps sse-server
 # one process at the same N per worker, and 1 vs 2 workers (bench/scale.sh).
 bench-scale: bench-deps sse-server
 	bench/scale.sh
+
+# make install: PREFIX is where the files will live (the unit's ExecStart
+# names it), DESTDIR a staging root put in front of it (packaging). The man
+# page is generated from --help and --version (tools/man.sh), so it cannot
+# drift; the unit is dist/sse-server.service with @PREFIX@ filled in.
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_BIN := $(DESTDIR)$(PREFIX)/bin
+INSTALL_WWW := $(DESTDIR)$(PREFIX)/share/sse-server/www
+INSTALL_MAN1 := $(DESTDIR)$(PREFIX)/share/man/man1
+INSTALL_UNIT := $(DESTDIR)$(PREFIX)/lib/systemd/system
+WWW_FILES := $(shell find www -type f 2>/dev/null | sort)
+
+install: sse-server
+	@mkdir -p build
+	tools/man.sh ./sse-server '$(PREFIX)' >build/sse-server.1
+	sed 's|@PREFIX@|$(PREFIX)|g' dist/sse-server.service >build/sse-server.service
+	install -D -m 755 sse-server '$(INSTALL_BIN)/sse-server'
+	$(foreach f,$(WWW_FILES),install -D -m 644 '$(f)' '$(INSTALL_WWW)/$(f:www/%=%)' &&) true
+	install -D -m 644 build/sse-server.1 '$(INSTALL_MAN1)/sse-server.1'
+	install -D -m 644 build/sse-server.service '$(INSTALL_UNIT)/sse-server.service'
+
+uninstall:
+	rm -f '$(INSTALL_BIN)/sse-server' '$(INSTALL_MAN1)/sse-server.1' \
+	  '$(INSTALL_UNIT)/sse-server.service'
+	rm -rf '$(INSTALL_WWW)'
+	rmdir '$(DESTDIR)$(PREFIX)/share/sse-server' 2>/dev/null || true
 
 clean:
 	rm -rf build sse-server

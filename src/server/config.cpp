@@ -266,8 +266,9 @@ A small, fast Server-Sent Events broadcaster.
 
   --host ADDR              listen address: IPv4 or IPv6 literal, or a name (default 0.0.0.0)
   --port N                 listen port; 0 picks a free one (default 3000)
-  --www DIR                static files served under / (default ./www; none: no static
-                           files; without --www a missing ./www only turns them off)
+  --www DIR                static files served under / (default ./www, else the installed
+                           PREFIX/share/sse-server/www; none: no static files; without
+                           --www, neither existing only turns them off)
   --tick-ms N              built-in ticker period; 0 turns it off (default 2000)
   --heartbeat-ms N         comment sent to a stream idle this long (default 15000)
   --retry-ms N             'retry:' hint sent when a stream opens (default 3000)

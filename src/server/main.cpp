@@ -18,6 +18,7 @@
 #include "sse/base/log.h"
 #include "sse/loop/listener.h"
 #include "sse/server/config.h"
+#include "sse/server/install_paths.h"
 #include "sse/server/server.h"
 #include "sse/server/supervisor.h"
 
@@ -72,6 +73,9 @@ int main(int argc, char** argv) {
       return bad_option();
     }
   }
+  // Without --www: ./www, else the page `make install` put beside this
+  // binary (PREFIX/share/sse-server/www), else none (Server::open says so).
+  if (!parsed.config.www_given) parsed.config.www = sse::default_www_dir();
   sse::set_log_quiet(parsed.config.quiet);
   if (parsed.config.workers > 1) return sse::run_supervisor(parsed.config);
   sse::Server server(parsed.config);

@@ -106,7 +106,8 @@ bool Server::open(std::string& error) {
     // default ./www missing (the binary run from another directory) only
     // means there is no page: streams, publish and stats work without it.
     if (config_.www_given) return false;
-    log_line("no ./www here: static files are not served (--www DIR to serve some)");
+    log_line("no ./www here and no installed page: static files are not served "
+             "(--www DIR to serve some)");
     error.clear();
   }
   if (!signals_.open()) {
