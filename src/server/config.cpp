@@ -276,7 +276,8 @@ A small, fast Server-Sent Events broadcaster.
   --max-clients N          connections beyond this get 503 (default: fd limit - 64)
   --max-backlog BYTES      unsent bytes before a slow subscriber is dropped (default 1048576)
   --max-body BYTES         largest request body, 413 beyond (default 1048576)
-  --header-timeout-ms N    time to send complete request headers, 408 beyond (default 10000)
+  --header-timeout-ms N    time to send a complete request, head and body; 408 beyond
+                           (default 10000)
   --publish-token TOKEN    require 'Authorization: Bearer TOKEN' on POST /publish
                            (default: env SSE_PUBLISH_TOKEN; unset: loopback peers only)
   --publish-token-file FILE  the same token read from FILE, so it stays out of ps
