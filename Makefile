@@ -42,7 +42,7 @@ INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integrat
 # (the machine may carry its own Node.js build).
 BUILD_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev
 DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev libhiredis-dev libssl-dev curl chromium clang \
-  libclang-rt-14-dev redis-server nginx-light openssl man-db systemd
+  libclang-rt-14-dev redis-server nginx-light openssl man-db systemd prometheus
 NPM_MODULES := node_modules/playwright-core node_modules/eventsource
 # The benchmarks also plot (gnuplot) and pin processes to cores (taskset).
 BENCH_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev gnuplot-nox util-linux
@@ -50,7 +50,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run build-deps test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
 	bench-deps clean bench bench-compare bench-http bench-redis bench-scale soak \
-	install uninstall install-test
+	install uninstall install-test metrics-test
 
 all: sse-server
 
@@ -142,7 +142,7 @@ test: deps
 	$(MAKE) --no-print-directory -j$$(nproc) sse-server build/asan/sse-server build/asan/unit_tests \
 	  build/asan/integration_tests $(FUZZ_BIN)
 	$(MAKE) --no-print-directory layer-check unit-test integration-test client-test browser-test \
-	  install-test fuzz-smoke
+	  install-test metrics-test fuzz-smoke
 	@echo "make test: all suites passed"
 
 # Lower layers never include higher ones (tests/layers/check_layers.sh).
@@ -171,6 +171,10 @@ browser-test: sse-server
 # installed binary serving the installed page from /, the unit, the man page.
 install-test: sse-server
 	tests/install/run.sh
+
+# /metrics through promtool (Debian prometheus), and beside /stats.
+metrics-test: sse-server
+	tests/metrics/run.sh
 
 # Installs the Debian packages in $(1) that are missing: `apt-get update`
 # once, and only when something is missing, so a ready machine pays nothing.

@@ -22,13 +22,21 @@ int64_t LatencyHistogram::bucket_upper(size_t bucket) {
 void LatencyHistogram::record(int64_t micros) {
   ++buckets_[bucket_of(micros)];
   ++count_;
+  sum_ += micros > 0 ? static_cast<uint64_t>(micros) : 0;
   if (micros > max_) max_ = micros;
 }
 
 void LatencyHistogram::merge(const LatencyHistogram& other) {
   for (size_t i = 0; i < kBuckets; ++i) buckets_[i] += other.buckets_[i];
   count_ += other.count_;
+  sum_ += other.sum_;
   if (other.max_ > max_) max_ = other.max_;
+}
+
+uint64_t LatencyHistogram::count_at_most(int64_t micros) const {
+  uint64_t total = 0;
+  for (size_t i = 0; i < kBuckets && bucket_upper(i) <= micros; ++i) total += buckets_[i];
+  return total;
 }
 
 int64_t LatencyHistogram::percentile(double q) const {

@@ -1,12 +1,16 @@
 // stats.cpp — see stats.h.
 #include "sse/server/stats.h"
 
+#include <dirent.h>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <utility>
 
+#include "sse/base/clock.h"
 #include "sse/base/process_sample.h"
 #include "sse/events/broadcaster.h"
 #include "sse/redis/redis_event_log.h"
@@ -166,16 +170,59 @@ void prometheus_family(std::string& text, const std::string& name, const char* h
   }
 }
 
-void prometheus_summary(std::string& text, const char* name, const char* help,
-                        const LatencyHistogram& histogram) {
-  append_format(text, "# HELP %s %s\n# TYPE %s summary\n", name, help, name);
-  const std::pair<const char*, double> quantiles[] = {
-      {"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99}, {"0.999", 0.999}};
-  for (const auto& [label, q] : quantiles) {
-    append_format(text, "%s{quantile=\"%s\"} %.6f\n", name, label,
-                  static_cast<double>(histogram.percentile(q)) / 1e6);
+// A real Prometheus histogram (cumulative _bucket{le=...}, _sum, _count),
+// so several processes can be summed (the workers here; hosts in
+// Prometheus). The bounds are 2^k - 1 µs, 127 µs to ~33.5 s: the edges of
+// LatencyHistogram's own buckets, so every count is exact.
+void prometheus_histogram(std::string& text, const char* name, const char* help,
+                          const LatencyHistogram& histogram) {
+  append_format(text, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+  for (int k = 7; k <= 25; ++k) {
+    int64_t upper_us = (int64_t{1} << k) - 1;
+    append_format(text, "%s_bucket{le=\"%.6f\"} %llu\n", name,
+                  static_cast<double>(upper_us) / 1e6, ull(histogram.count_at_most(upper_us)));
   }
-  append_format(text, "%s_count %llu\n", name, ull(histogram.count()));
+  append_format(text, "%s_bucket{le=\"+Inf\"} %llu\n", name, ull(histogram.count()));
+  append_format(text, "%s_sum %.6f\n%s_count %llu\n", name,
+                static_cast<double>(histogram.sum()) / 1e6, name, ull(histogram.count()));
+}
+
+// The standard process_* metrics, of the process that answers (with
+// --workers: that worker).
+void prometheus_process(std::string& text, int64_t uptime_ms) {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+               static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  size_t fds = 0;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (dirent* entry = ::readdir(dir)) fds += entry->d_name[0] != '.' ? 1 : 0;
+    ::closedir(dir);
+    if (fds > 0) --fds;  // the directory's own descriptor
+  }
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  double start = static_cast<double>(real_us()) / 1e6 - static_cast<double>(uptime_ms) / 1000.0;
+  append_format(text,
+                "# HELP process_cpu_seconds_total user and system CPU time spent, seconds\n"
+                "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.3f\n",
+                cpu);
+  append_format(text,
+                "# HELP process_resident_memory_bytes resident memory size, bytes\n"
+                "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %llu\n",
+                ull(sample_process().rss_bytes));
+  append_format(text,
+                "# HELP process_open_fds open file descriptors\n"
+                "# TYPE process_open_fds gauge\nprocess_open_fds %zu\n",
+                fds);
+  append_format(text,
+                "# HELP process_max_fds the file descriptor limit\n"
+                "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n",
+                ull(static_cast<uint64_t>(limit.rlim_cur)));
+  append_format(text,
+                "# HELP process_start_time_seconds start time since the epoch, seconds\n"
+                "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.3f\n",
+                start);
 }
 
 }  // namespace
@@ -307,11 +354,11 @@ std::string stats_prometheus(const StatsView& view) {
   prometheus_family(text, "sse_resident_memory_bytes", "resident set size", true, total, workers,
                     [](const StatsFigures& f) { return f.rss_bytes; });
 
-  prometheus_summary(text, "sse_fanout_latency_seconds",
-                     "publish to last subscriber written, per event", total.fanout_us);
-  prometheus_summary(text, "sse_loop_pass_seconds",
-                     "duration of one event-loop pass (wake-up to end of its fan-out slice)",
-                     total.loop_pass_us);
+  prometheus_histogram(text, "sse_fanout_latency_seconds",
+                       "publish to last subscriber written, per event", total.fanout_us);
+  prometheus_histogram(text, "sse_loop_pass_seconds",
+                       "duration of one event-loop pass (wake-up to end of its fan-out slice)",
+                       total.loop_pass_us);
 
   if (total.redis) {
     for (size_t i = 0; i < kRedisCounters; ++i) {
@@ -319,9 +366,11 @@ std::string stats_prometheus(const StatsView& view) {
                         kRedis[i].gauge, total, workers,
                         [i](const StatsFigures& f) { return f.redis_counters[i]; });
     }
-    prometheus_summary(text, "sse_redis_publish_latency_seconds",
-                       "publish script sent to Redis's answer", total.redis_rtt_us);
+    prometheus_histogram(text, "sse_redis_publish_latency_seconds",
+                         "publish script sent to Redis's answer", total.redis_rtt_us);
   }
+
+  prometheus_process(text, view.now_mono_ms - view.server.started_mono_ms);
 
   text +=
       "# HELP sse_topic_subscribers subscribers of the busiest topics\n"

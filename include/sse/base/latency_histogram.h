@@ -21,6 +21,10 @@ class LatencyHistogram {
   int64_t percentile(double q) const;
   int64_t max() const { return max_; }
   uint64_t count() const { return count_; }
+  uint64_t sum() const { return sum_; }  // of every sample, in microseconds
+  // Samples of at most `micros` (exact where `micros` is a bucket's upper
+  // bound, such as 2^k - 1): the cumulative count of a Prometheus bucket.
+  uint64_t count_at_most(int64_t micros) const;
   // Adds another histogram's samples (the workers' figures summed): the
   // buckets are the same for every histogram, so the sum is exact.
   void merge(const LatencyHistogram& other);
@@ -33,6 +37,7 @@ class LatencyHistogram {
   static constexpr size_t kBuckets = 16 + 8 * 40;  // up to 2^44 us: ~200 days
   std::array<uint64_t, kBuckets> buckets_{};
   uint64_t count_ = 0;
+  uint64_t sum_ = 0;
   int64_t max_ = 0;
 };
 

@@ -175,22 +175,50 @@ TEST_CASE("/metrics is Prometheus text: HELP, TYPE and a sample for every counte
   CHECK(values["sse_history_size"] == "42");
   CHECK(values["sse_uptime_seconds"] == "2.500");
   CHECK(values.count("sse_resident_memory_bytes") == 1);
-  CHECK(values.count("sse_fanout_latency_seconds{quantile=\"0.99\"}") == 1);
+  CHECK(values["sse_fanout_latency_seconds_bucket{le=\"+Inf\"}"] == "0");
+  CHECK(values["sse_fanout_latency_seconds_sum"] == "0.000000");
   CHECK(values["sse_fanout_latency_seconds_count"] == "0");
+  CHECK(values.count("process_cpu_seconds_total") == 1);
+  CHECK(values.count("process_open_fds") == 1);
   CHECK(values["sse_topic_subscribers{topic=\"main\"}"] == "1");
 
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line)) {
     INFO("line: " << line);
+    // Ours are sse_*; the standard process_* metrics keep their names.
     if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) {
-      CHECK(line.substr(7, 4) == "sse_");
+      CHECK((line.substr(7, 4) == "sse_" || line.substr(7, 8) == "process_"));
     } else {
-      CHECK(line.rfind("sse_", 0) == 0);
+      CHECK((line.rfind("sse_", 0) == 0 || line.rfind("process_", 0) == 0));
     }
   }
   // Every counter has its TYPE line, saying counter or gauge.
   CHECK(text.find("# TYPE sse_requests_total counter\n") != std::string::npos);
   CHECK(text.find("# TYPE sse_connections gauge\n") != std::string::npos);
-  CHECK(text.find("# TYPE sse_fanout_latency_seconds summary\n") != std::string::npos);
+  CHECK(text.find("# TYPE sse_fanout_latency_seconds histogram\n") != std::string::npos);
+}
+
+TEST_CASE("/metrics histograms are cumulative, end at +Inf with the count, and carry the sum") {
+  ServerCounters counters = sample_counters();
+  Broadcaster broadcaster(500);
+  Idle a(broadcaster);
+  broadcaster.subscribe(a, {"main"}, 0);
+  for (int i = 0; i < 20; ++i) broadcaster.publish("main", "", "x");
+  broadcaster.deliver_pending(1);
+  StatsView view{counters, broadcaster, 0, broadcaster.last_id(), 3500};
+  const std::string text = sse::stats_prometheus(view);
+  std::istringstream lines(text);
+  std::string line;
+  double previous = -1, last_bucket = -1;
+  while (std::getline(lines, line)) {
+    if (line.rfind("sse_fanout_latency_seconds_bucket", 0) != 0) continue;
+    double value = std::stod(line.substr(line.rfind(' ') + 1));
+    CHECK(value >= previous);  // cumulative
+    previous = last_bucket = value;
+  }
+  std::map<std::string, std::string> values = samples(text);
+  CHECK(last_bucket == 20);
+  CHECK(values["sse_fanout_latency_seconds_count"] == "20");
+  CHECK(std::stod(values["sse_fanout_latency_seconds_sum"]) >= 0);
 }
