@@ -166,7 +166,7 @@ TEST_CASE("/stats counts subscribers, ticks and frames") {
   CHECK(json_number(body, "events_published") >= 2);
 }
 
-TEST_CASE("GET /metrics exposes Prometheus text with sse_ names") {
+TEST_CASE("GET /metrics exposes Prometheus text with sse_ names and the standard process_ ones") {
   ServerProcess server;
   HttpResponse response = http_get(server.port(), "/metrics");
   CHECK(response.status == 200);
@@ -181,7 +181,7 @@ TEST_CASE("GET /metrics exposes Prometheus text with sse_ names") {
     pos = eol + 1;
     if (line.empty() || line[0] == '#') continue;
     CAPTURE(line);
-    CHECK(line.rfind("sse_", 0) == 0);
+    CHECK((line.rfind("sse_", 0) == 0 || line.rfind("process_", 0) == 0));
     ++samples;
   }
   CHECK(samples >= 5);
