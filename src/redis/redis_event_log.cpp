@@ -1,92 +1,28 @@
-// redis_event_log.cpp — see redis_event_log.h.
+// redis_event_log.cpp — see redis_event_log.h: the links, publishing and
+// delivery. The resume half is redis_resume.cpp; the log's wire format
+// (entries, announcements, the link rule) is log_entry.cpp.
 #include "sse/redis/redis_event_log.h"
 
 #include <hiredis/hiredis.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <random>
 
 #include "sse/base/clock.h"
 #include "sse/base/log.h"
 #include "sse/events/sse_frame.h"
+#include "sse/redis/log_entry.h"
 #include "sse/redis/publish_script.h"
 
 namespace sse {
 
 namespace {
 
-// Log entries read per XRANGE: a repair or resume of more pages runs as
-// several commands, so one reply stays a few MiB at most.
-constexpr size_t kPage = 500;
 // Announcements held while a read is under way, at most: past this they
 // are dropped and the read runs once more (the log has them all).
 constexpr size_t kMaxHeldBytes = 64u << 20;
 constexpr int64_t kPingPeriodMs = 1000;
-
-std::string_view text_of(const redisReply* reply) {
-  if (reply == nullptr) return {};
-  if (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_STATUS) return {};
-  return std::string_view(reply->str, reply->len);
-}
-
-bool to_number(std::string_view text, uint64_t& value) {
-  const char* end = text.data() + text.size();
-  auto [stop, ec] = std::from_chars(text.data(), end, value);
-  return !text.empty() && ec == std::errc() && stop == end;
-}
-
-// "<N>-0" -> N.
-bool stream_id(std::string_view text, uint64_t& id) {
-  size_t dash = text.find('-');
-  return dash != std::string_view::npos && to_number(text.substr(0, dash), id);
-}
-
-// An XRANGE entry: ["<id>-0", ["t", topic, "e", event, "d", data, "p", prev]].
-bool parse_entry(const redisReply* reply, RedisEventLog::LogEntry& entry) {
-  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return false;
-  if (!stream_id(text_of(reply->element[0]), entry.id)) return false;
-  const redisReply* fields = reply->element[1];
-  if (fields == nullptr || fields->type != REDIS_REPLY_ARRAY) return false;
-  bool has_prev = false;
-  for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-    std::string_view name = text_of(fields->element[i]);
-    std::string_view value = text_of(fields->element[i + 1]);
-    if (name == "t") entry.topic.assign(value);
-    if (name == "e") entry.event.assign(value);
-    if (name == "d") entry.data.assign(value);
-    if (name == "p") has_prev = to_number(value, entry.prev);
-  }
-  return has_prev && !entry.topic.empty();
-}
-
-// An announcement: "<id>\n<p>\n<topic>\n<event>\n<data>" (topics and event
-// names hold no line breaks; the data may).
-bool parse_announcement(std::string_view text, RedisEventLog::LogEntry& entry) {
-  std::string_view parts[4];
-  for (std::string_view& part : parts) {
-    size_t newline = text.find('\n');
-    if (newline == std::string_view::npos) return false;
-    part = text.substr(0, newline);
-    text.remove_prefix(newline + 1);
-  }
-  if (!to_number(parts[0], entry.id) || !to_number(parts[1], entry.prev)) return false;
-  entry.topic.assign(parts[2]);
-  entry.event.assign(parts[3]);
-  entry.data.assign(text);
-  return !entry.topic.empty();
-}
-
-// Whether an entry whose predecessor in the log is `prev` follows directly
-// on `position` (the last id a reader has): nothing the log knows of lies
-// between them. p = 0 means "the log began here" (a first publish into an
-// empty log by an instance that had seen nothing): only a reader that had
-// seen nothing either is sure to have missed nothing, so an older position
-// (a log that lost everything, and ids from its previous life) is a gap.
-bool links(uint64_t prev, uint64_t position) {
-  return prev <= position && (prev != 0 || position == 0);
-}
 
 std::string random_hex() {
   std::random_device random;
@@ -381,7 +317,7 @@ void RedisEventLog::catch_up() {
 void RedisEventLog::read_log_after(uint64_t after) {
   reading_ = true;
   std::string from = "(" + std::to_string(after) + "-0";
-  std::string count = std::to_string(kPage);
+  std::string count = std::to_string(kLogPage);
   bool sent = commands_.command({"XRANGE", log_key_, from, "+", "COUNT", count},
                                 [this, after](const redisReply* reply) { on_log_page(reply, after); });
   if (!sent) reading_ = false;  // the link is down: catch_up() runs when it is back
@@ -401,7 +337,7 @@ void RedisEventLog::on_log_page(const redisReply* reply, uint64_t after) {
     page_end = entry.id;
     accept(entry);
   }
-  if (entries == kPage) {
+  if (entries == kLogPage) {
     read_log_after(page_end);  // more to read
     return;
   }
@@ -452,181 +388,6 @@ void RedisEventLog::deliver(const LogEntry& entry) {
 uint64_t RedisEventLog::delivered_through() const {
   uint64_t pending = broadcaster_.oldest_pending_id();
   return pending != 0 ? pending - 1 : last_;
-}
-
-// ------------------------------------------------------------------ resume
-
-ResumePlan RedisEventLog::plan_resume(std::string_view last_event_id) const {
-  return plan_resume_from(history_, last_, last_event_id);
-}
-
-Replay RedisEventLog::replay(uint64_t after_id, const std::vector<std::string>& topics,
-                             size_t max_bytes) const {
-  return history_.replay(after_id, topics, max_bytes);
-}
-
-bool RedisEventLog::resumes_locally(std::string_view last_event_id) const {
-  uint64_t id = 0;
-  // Not an id at all: a gap, whoever answers.
-  if (!parse_event_id(last_event_id, id)) return true;
-  return synced_ && id >= history_.complete_after() && id <= last_;
-}
-
-void RedisEventLog::fetch_resume(uint64_t after_id, const std::vector<std::string>& topics,
-                                 size_t max_bytes, ResumeDone* done) {
-  Fetch fetch;
-  fetch.done = done;
-  fetch.after = after_id;
-  fetch.topics = topics;
-  fetch.max_bytes = max_bytes;
-  fetches_.push_back(std::move(fetch));
-  send_fetches();
-}
-
-void RedisEventLog::cancel_resume(ResumeDone* done) {
-  for (Fetch& fetch : fetches_) {
-    if (fetch.done == done) fetch.done = nullptr;
-  }
-}
-
-void RedisEventLog::send_fetches() {
-  // A resume is merged with what this instance delivers, so it waits until
-  // the instance has a position in the log (synced_) and can read it.
-  if (!commands_ready() || !synced_) return;
-  for (auto it = fetches_.begin(); it != fetches_.end();) {
-    auto next = std::next(it);
-    if (it->done == nullptr && !it->sent) {
-      fetches_.erase(it);
-    } else if (!it->sent) {
-      send_fetch(it);
-    }
-    it = next;
-  }
-}
-
-void RedisEventLog::send_fetch(std::list<Fetch>::iterator fetch) {
-  fetch->sent = true;
-  fetch->entries.clear();
-  // The newest id first, then the entries after X: in this order on one
-  // connection, so `top` is never newer than what the XRANGE saw.
-  bool sent = commands_.command(
-      {"XREVRANGE", log_key_, "+", "-", "COUNT", "1"}, [this, fetch](const redisReply* reply) {
-        if (stopping_) return;
-        if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
-          fetch->sent = false;  // sent again once the link is back
-          return;
-        }
-        LogEntry newest;
-        if (reply->elements > 0) parse_entry(reply->element[0], newest);
-        fetch->top = newest.id;
-      });
-  if (!sent) {
-    fetch->sent = false;
-    return;
-  }
-  read_fetch_page(fetch, fetch->after);
-}
-
-void RedisEventLog::read_fetch_page(std::list<Fetch>::iterator fetch, uint64_t after) {
-  std::string from = "(" + std::to_string(after) + "-0";
-  std::string count = std::to_string(kPage);
-  bool sent = commands_.command(
-      {"XRANGE", log_key_, from, "+", "COUNT", count}, [this, fetch](const redisReply* reply) {
-        if (stopping_) return;
-        if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
-          fetch->sent = false;
-          return;
-        }
-        for (size_t i = 0; i < reply->elements; ++i) {
-          LogEntry entry;
-          if (parse_entry(reply->element[i], entry)) fetch->entries.push_back(std::move(entry));
-        }
-        // Enough once the pages reach what this instance has delivered:
-        // the memory tail has the rest.
-        bool more = reply->elements == kPage && !fetch->entries.empty() &&
-                    fetch->entries.back().id < delivered_through();
-        if (more) {
-          read_fetch_page(fetch, fetch->entries.back().id);
-        } else {
-          finish_fetch(fetch);
-        }
-      });
-  if (!sent) fetch->sent = false;
-}
-
-void RedisEventLog::finish_fetch(std::list<Fetch>::iterator fetch) {
-  ResumeDone* done = fetch->done;
-  if (done == nullptr) {
-    fetches_.erase(fetch);
-    return;
-  }
-  uint64_t x = fetch->after;
-  uint64_t through = delivered_through();  // later ones reach the stream live
-  ResumePlan plan;
-  Replay replay;
-  const std::vector<LogEntry>& entries = fetch->entries;
-  if (x > fetch->top && x > through) {
-    // Newer than anything the log or this instance has: from the future
-    // (or from a log that was rolled back). Live events only follow.
-    plan.gap = true;
-    plan.gap_id = through;
-    plan.oldest_id = entries.empty() ? fetch->top + 1 : entries.front().id;
-  } else {
-    plan.oldest_id = entries.empty() ? fetch->top + 1 : entries.front().id;
-    // From the log up to what this instance delivered, then from memory,
-    // checking every link on the way: a break at the first entry is the
-    // stream's opening gap notice; a break further on (events lost in a
-    // rollback between two that survived) is a notice at that point, as a
-    // live stream would have been sent.
-    std::vector<std::pair<uint64_t, FrameRef>> frames;
-    auto notice_at = [&](uint64_t before, uint64_t next_id) {
-      if (frames.empty() && before == x) {
-        plan.gap = true;
-        plan.gap_id = next_id - 1;
-        return;
-      }
-      frames.emplace_back(next_id - 1, encode_event(next_id - 1, "gap",
-                                                    gap_data(std::to_string(before), next_id)));
-    };
-    uint64_t read_through = std::max(x, fetch->top);
-    uint64_t previous = x;
-    for (const LogEntry& entry : entries) {
-      if (entry.id > through) break;
-      if (!links(entry.prev, previous)) notice_at(previous, entry.id);
-      previous = entry.id;
-      read_through = entry.id;
-      if (std::find(fetch->topics.begin(), fetch->topics.end(), entry.topic) ==
-          fetch->topics.end()) {
-        continue;
-      }
-      frames.emplace_back(entry.id, encode_event(entry.id, entry.event, entry.data));
-    }
-    if (read_through < through) {
-      // The memory tail holds every event delivered after complete_after(),
-      // each checked when it arrived; it must reach back to the log read.
-      if (read_through < history_.complete_after()) {
-        notice_at(previous, history_.complete_after() + 1);
-      }
-      for (FrameRef& frame : history_.replay(read_through, fetch->topics).frames) {
-        frames.emplace_back(0, std::move(frame));
-      }
-    }
-    // At most max_bytes: the newest that fit, as a replay from memory.
-    size_t bytes = 0;
-    size_t first = frames.size();
-    while (first > 0 && bytes + frames[first - 1].second->size() <= fetch->max_bytes) {
-      bytes += frames[--first].second->size();
-    }
-    if (first > 0) {
-      uint64_t skipped = frames[first - 1].first;
-      replay.skipped_through = skipped != 0 ? skipped : through;
-    }
-    for (size_t i = first; i < frames.size(); ++i) replay.frames.push_back(frames[i].second);
-  }
-  plan.replay = true;
-  plan.replay_after = x;
-  fetches_.erase(fetch);
-  done->on_resumed(plan, std::move(replay));
 }
 
 }  // namespace sse

@@ -34,6 +34,9 @@
 // first subscription reads the log's newest id instead: an instance starts
 // live from there, and older events are reached by resuming.
 //
+// Files: this one's .cpp holds the links, publishing and delivery;
+// redis_resume.cpp the resume half; log_entry.h the log's wire format.
+//
 // Resuming: from the memory tail when it covers the id (plan_resume, as in
 // the in-memory log); otherwise fetch_resume() reads the log after the id
 // and answers in a later pass. The rule for "complete" is the same link
@@ -58,6 +61,7 @@
 #include "sse/events/history.h"
 #include "sse/loop/reactor.h"
 #include "sse/loop/timer.h"
+#include "sse/redis/log_entry.h"
 #include "sse/redis/redis_address.h"
 #include "sse/redis/redis_link.h"
 
@@ -110,12 +114,6 @@ class RedisEventLog final : public EventLog, private RedisLink::Owner {
   uint64_t reconnects() const { return commands_.reconnects() + subscription_.reconnects(); }
   const RedisCounters& counters() const { return counters_; }
 
-  // One event as the log holds it (an XRANGE entry or an announcement).
-  struct LogEntry {
-    uint64_t id = 0;
-    uint64_t prev = 0;  // p: the id before it in the log
-    std::string topic, event, data;
-  };
 
  private:
   struct Append {
