@@ -1,8 +1,6 @@
 // plain_routes.cpp — see plain_routes.h.
 #include "sse/server/plain_routes.h"
 
-#include <unistd.h>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,7 +101,6 @@ std::string render_stats(ServerContext& context, std::string (*render)(const Sta
   if (context.worker_slots == nullptr) return render(view);
   std::vector<StatsFigures> workers(context.worker_slots->size());
   StatsFigures own = collect_stats(view);
-  own.pid = static_cast<int32_t>(::getpid());
   context.worker_slots->publish(context.worker_index, own);
   for (size_t i = 0; i < workers.size(); ++i) {
     if (i == context.worker_index) {

@@ -213,9 +213,7 @@ void Server::on_housekeeping() {
 void Server::publish_figures() {
   StatsView view{counters_, broadcaster_, events_->retained(), events_->last_id(), mono_ms(),
                  redis_,     &loop_monitor_};
-  StatsFigures figures = collect_stats(view);
-  figures.pid = static_cast<int32_t>(::getpid());
-  role_.slots->publish(role_.index, figures);
+  role_.slots->publish(role_.index, collect_stats(view));
 }
 
 void Server::resume_ready() {

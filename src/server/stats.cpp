@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdarg>
@@ -259,6 +260,7 @@ StatsFigures collect_stats(const StatsView& view) {
   const BroadcastCounters& b = view.broadcaster.counters();
   StatsFigures f;
   f.present = true;
+  f.pid = static_cast<int32_t>(::getpid());
   const uint64_t values[kStatsCounters] = {
       s.connections_open,
       view.broadcaster.subscriber_count(),
