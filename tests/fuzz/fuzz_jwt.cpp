@@ -21,36 +21,20 @@
 #include <vector>
 
 #include "sse/auth/jwt.h"
+#include "../unit/auth/token_signing.h"
 
 namespace {
+
+using test_tokens::b64url;
 
 constexpr std::string_view kSecret = "fuzz-secret";
 constexpr int64_t kNow = 1700000000;
 
-std::string b64url(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
-}
-
 std::string sign(std::string_view header_json, std::string_view payload_json) {
   std::string input = b64url(header_json) + "." + b64url(payload_json);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
-           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
-           &length) == nullptr) {
-    std::abort();
-  }
-  return input + "." + b64url(std::string_view(reinterpret_cast<char*>(mac), length));
+  std::string mac = test_tokens::hmac(EVP_sha256(), input, kSecret);
+  if (mac.empty()) std::abort();
+  return input + "." + b64url(mac);
 }
 
 void check_patterns(const std::vector<std::string>& patterns) {

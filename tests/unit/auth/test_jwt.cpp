@@ -14,10 +14,12 @@
 #include <vector>
 
 #include "sse/auth/jwt.h"
+#include "token_signing.h"
 
 using sse::TokenError;
 using sse::TokenResult;
 using sse::verify_token;
+using test_tokens::b64url;
 
 namespace {
 
@@ -25,28 +27,10 @@ constexpr std::string_view kSecret = "s3cret";
 constexpr int64_t kNow = 1700000000;  // 2023-11-14
 constexpr std::string_view kHeader = R"({"alg":"HS256","typ":"JWT"})";
 
-// Base64url without padding (RFC 4648 §5), from OpenSSL's base64.
-std::string b64url(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
-}
-
 std::string hmac_sha256(std::string_view input, std::string_view key) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  REQUIRE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-               reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
-               &length) != nullptr);
-  return std::string(reinterpret_cast<char*>(mac), length);
+  std::string mac = test_tokens::hmac(EVP_sha256(), input, key);
+  REQUIRE(!mac.empty());
+  return mac;
 }
 
 // Signs segment texts exactly as given (they need not be valid base64url).
