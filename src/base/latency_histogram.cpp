@@ -33,6 +33,17 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
   if (other.max_ > max_) max_ = other.max_;
 }
 
+LatencyHistogram LatencyHistogram::since(const LatencyHistogram& earlier) const {
+  LatencyHistogram delta;
+  for (size_t i = 0; i < kBuckets; ++i) {
+    delta.buckets_[i] = buckets_[i] - earlier.buckets_[i];
+    if (delta.buckets_[i] != 0) delta.max_ = bucket_upper(i) < max_ ? bucket_upper(i) : max_;
+  }
+  delta.count_ = count_ - earlier.count_;
+  delta.sum_ = sum_ - earlier.sum_;
+  return delta;
+}
+
 uint64_t LatencyHistogram::count_at_most(int64_t micros) const {
   uint64_t total = 0;
   for (size_t i = 0; i < kBuckets && bucket_upper(i) <= micros; ++i) total += buckets_[i];

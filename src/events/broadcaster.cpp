@@ -223,7 +223,10 @@ void Broadcaster::queue_pending(int64_t now_ms) {
   joined_frames_.clear();
 
   for (PendingEvent& event : pending_) {
-    in_flight_ns_.push_back(event.published_ns);
+    // Fan-out latency is measured for events someone receives: an event
+    // nobody listens to has no fan-out (and must not wait in in_flight_ns_
+    // for the next round that has writes, which would record it late).
+    if (!event.topic->subscribers.empty()) in_flight_ns_.push_back(event.published_ns);
     if (history_ != nullptr) history_->add(event.id, event.topic->name, std::move(event.frame));
   }
   pending_.clear();

@@ -194,8 +194,10 @@ void Server::on_accept(UniqueFd fd, const sockaddr_storage& peer) {
 
 void Server::on_tick() {
   ++counters_.ticks;
-  events_->append({NewEvent{"main", "", ticker_.next_data(broadcaster_.subscriber_count())}}, "",
-                 nullptr);
+  const BroadcastCounters& delivered = broadcaster_.counters();
+  TickInput input{broadcaster_.subscriber_count(), delivered.events_published,
+                  delivered.frames_sent, &delivered.fanout_us};
+  events_->append({NewEvent{"main", "", ticker_.next_data(input)}}, "", nullptr);
 }
 
 void Server::on_housekeeping() {

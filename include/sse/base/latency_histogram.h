@@ -28,6 +28,10 @@ class LatencyHistogram {
   // Adds another histogram's samples (the workers' figures summed): the
   // buckets are the same for every histogram, so the sum is exact.
   void merge(const LatencyHistogram& other);
+  // The samples recorded since `earlier`, an older copy of this histogram
+  // (the ticker's "fan-out latency since the last tick"). Exact per bucket;
+  // the max is the upper bound of the highest bucket that grew.
+  LatencyHistogram since(const LatencyHistogram& earlier) const;
 
   // Bucket of a value, and the largest value a bucket holds (for tests).
   static size_t bucket_of(int64_t micros);

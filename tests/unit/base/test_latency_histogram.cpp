@@ -93,3 +93,21 @@ TEST_CASE("percentiles grow with q") {
     previous = p;
   }
 }
+
+TEST_CASE("since() keeps only the samples recorded after an earlier copy") {
+  LatencyHistogram h;
+  h.record(5);
+  h.record(100'000);
+  LatencyHistogram earlier = h;
+  h.record(300);
+  h.record(310);
+  LatencyHistogram delta = h.since(earlier);
+  CHECK(delta.count() == 2);
+  CHECK(delta.sum() == 610);
+  CHECK(delta.percentile(0.5) >= 300);
+  CHECK(delta.percentile(0.5) <= 340);
+  CHECK(delta.max() >= 310);
+  CHECK(delta.max() < 100'000);  // the old slow sample is not in it
+  CHECK(h.since(h).count() == 0);
+  CHECK(h.since(h).percentile(0.99) == 0);
+}

@@ -437,8 +437,22 @@ TEST_CASE("counters count events, frames queued and one latency sample per event
   const sse::BroadcastCounters& counters = broadcaster.counters();
   CHECK(counters.events_published == 4);
   CHECK(counters.frames_sent == 2 * 2 + 1);
-  CHECK(counters.fanout_us.count() == 4);
+  CHECK(counters.fanout_us.count() == 3);  // "none" had nobody to fan out to
   CHECK(counters.heartbeats_sent == 0);
+}
+
+TEST_CASE("an event nobody listens to records no fan-out latency, then or later") {
+  // It used to wait among the in-flight events until the next round that
+  // wrote someone, and was then recorded with the whole wait as latency.
+  Broadcaster broadcaster(1);
+  broadcaster.publish("main", "", "to nobody");
+  broadcaster.deliver_pending(1);
+  CHECK(broadcaster.counters().fanout_us.count() == 0);
+  TestSubscriber subscriber(broadcaster);
+  broadcaster.subscribe(subscriber, {"main"}, 0);
+  broadcaster.publish("main", "", "to one");
+  broadcaster.deliver_pending(2);
+  CHECK(broadcaster.counters().fanout_us.count() == 1);
 }
 
 TEST_CASE("a subscriber with no topics leaves completely, so no heartbeat touches it after") {

@@ -5,7 +5,11 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "sse/base/clock.h"
 #include "sse/server/ticker.h"
@@ -13,7 +17,9 @@
 TEST_CASE("a tick's data is one JSON object with the SPEC's fields") {
   sse::Ticker ticker;
   int64_t before_ns = sse::mono_ns();
-  const std::string data = ticker.next_data(17);
+  sse::TickInput input;
+  input.subscribers = 17;
+  const std::string data = ticker.next_data(input);
   int64_t after_ns = sse::mono_ns();
   INFO("data: " << data);
   CHECK(data.find('\n') == std::string::npos);  // one data: line
@@ -40,14 +46,24 @@ TEST_CASE("a tick's data is one JSON object with the SPEC's fields") {
   REQUIRE(root["subscribers"].get(subscribers) == simdjson::SUCCESS);
   CHECK(subscribers == 17);
 
+  int64_t pid = 0;
+  REQUIRE(root["pid"].get(pid) == simdjson::SUCCESS);
+  CHECK(pid == ::getpid());
   double cpu = -1;
-  CHECK(root["cpu_percent"].get(cpu) == simdjson::SUCCESS);
+  CHECK(root["process_cpu_percent"].get(cpu) == simdjson::SUCCESS);
+  CHECK(cpu >= 0);
   uint64_t rss = 0;
-  CHECK(root["rss_bytes"].get(rss) == simdjson::SUCCESS);
+  CHECK(root["process_rss_bytes"].get(rss) == simdjson::SUCCESS);
   CHECK(rss > 0);
-  for (const char* load : {"load1", "load5", "load15"}) {
+  simdjson::dom::array load;
+  REQUIRE(root["load_average"].get(load) == simdjson::SUCCESS);
+  CHECK(load.size() == 3);
+  for (simdjson::dom::element value : load) CHECK(value.is_double());
+  for (const char* name : {"interval_ms", "events_per_second", "deliveries_per_second",
+                           "fanout_p50_ms", "fanout_p99_ms", "fanout_max_ms"}) {
     double value = -1;
-    CHECK(root[load].get(value) == simdjson::SUCCESS);
+    CHECK_MESSAGE(root[name].get(value) == simdjson::SUCCESS, name);
+    CHECK(value >= 0);
   }
   int64_t sent = 0;
   REQUIRE(root["sent_mono_ns"].get(sent) == simdjson::SUCCESS);
@@ -59,7 +75,45 @@ TEST_CASE("every tick draws a new random value") {
   sse::Ticker ticker;
   simdjson::dom::parser parser;
   double first = 0, second = 0;
-  REQUIRE(parser.parse(ticker.next_data(0))["randomValue"].get(first) == simdjson::SUCCESS);
-  REQUIRE(parser.parse(ticker.next_data(0))["randomValue"].get(second) == simdjson::SUCCESS);
+  REQUIRE(parser.parse(ticker.next_data({}))["randomValue"].get(first) == simdjson::SUCCESS);
+  REQUIRE(parser.parse(ticker.next_data({}))["randomValue"].get(second) == simdjson::SUCCESS);
   CHECK(first != second);
+}
+
+TEST_CASE("rates and fan-out latency cover only the time since the previous tick") {
+  sse::Ticker ticker;
+  sse::LatencyHistogram fanout;
+  fanout.record(40'000);  // before the first tick: a slow one, 40 ms
+  sse::TickInput input{0, 100, 1000, &fanout};
+  simdjson::dom::parser parser;
+  simdjson::dom::element first;
+  std::string first_data = ticker.next_data(input);
+  REQUIRE(parser.parse(first_data).get(first) == simdjson::SUCCESS);
+  CHECK(double(first["fanout_max_ms"]) >= 35.0);
+
+  // The next interval, at least 20 ms long so that the rates are well
+  // defined: 10 more events, 50 deliveries, fan-outs of ~1 ms.
+  for (int i = 0; i < 10; ++i) fanout.record(1'000);
+  input.events_published = 110;
+  input.deliveries = 1050;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::string second_data = ticker.next_data(input);
+  INFO("second tick: " << second_data);
+  simdjson::dom::element second;
+  REQUIRE(parser.parse(second_data).get(second) == simdjson::SUCCESS);
+  double interval_s = double(second["interval_ms"]) / 1000.0;
+  REQUIRE(interval_s > 0);
+  CHECK(double(second["events_per_second"]) == doctest::Approx(10 / interval_s).epsilon(0.05));
+  CHECK(double(second["deliveries_per_second"]) == doctest::Approx(50 / interval_s).epsilon(0.05));
+  // The 40 ms sample belongs to the first interval only (buckets are 12.5% wide).
+  CHECK(double(second["fanout_p50_ms"]) >= 0.9);
+  CHECK(double(second["fanout_p99_ms"]) <= 1.2);
+  CHECK(double(second["fanout_max_ms"]) <= 1.2);
+
+  // Nothing happened since: zeros, not the lifetime figures.
+  std::string third_data = ticker.next_data(input);
+  simdjson::dom::element third;
+  REQUIRE(parser.parse(third_data).get(third) == simdjson::SUCCESS);
+  CHECK(double(third["events_per_second"]) == 0.0);
+  CHECK(double(third["fanout_p99_ms"]) == 0.0);
 }
