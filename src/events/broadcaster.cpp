@@ -160,6 +160,7 @@ void Broadcaster::queue_in_id_order(Subscriber& subscriber) {
     if (membership.topic->pending_events > 0) {
       only = membership.topic;
       ++topics_with_events;
+      subscriber.events_queued_ += membership.topic->pending_events;
     }
   }
   if (topics_with_events == 1) {
@@ -208,6 +209,7 @@ void Broadcaster::queue_pending(int64_t now_ms) {
   for (Topic* topic : pass_topics_) {
     for (Subscriber* subscriber : topic->subscribers) {
       subscriber->last_sent_ms_ = now_ms;
+      subscriber->events_queued_ += topic->pending_events;
       if (subscriber->memberships_.size() == 1) {
         subscriber->out_->push(topic->pass_frame);
       } else if (subscriber->queued_pass_ != pass_) {  // first of its topics seen

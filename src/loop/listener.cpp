@@ -10,6 +10,8 @@
 
 #include <cstring>
 
+#include "sse/loop/socket_address.h"
+
 namespace sse {
 
 Listener::Listener(Reactor& reactor, AcceptFn on_accept, uint64_t& shed_count)
@@ -121,13 +123,7 @@ std::string Listener::bound_address() const {
   sockaddr_storage address{};
   socklen_t length = sizeof address;
   ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-  char text[INET6_ADDRSTRLEN] = "?";
-  if (address.ss_family == AF_INET6) {
-    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr, text, sizeof text);
-    return "[" + std::string(text) + "]:" + std::to_string(bound_port());
-  }
-  ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text, sizeof text);
-  return std::string(text) + ":" + std::to_string(bound_port());
+  return format_address(address);
 }
 
 uint16_t Listener::bound_port() const {

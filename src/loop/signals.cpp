@@ -31,11 +31,7 @@ bool Signals::open() {
 void Signals::on_events(uint32_t) noexcept {
   signalfd_siginfo info;
   while (::read(fd_.get(), &info, sizeof info) == sizeof info) {
-    int signo = static_cast<int>(info.ssi_signo);
-    // Read and dropped: blocking SIGHUP is what keeps it from killing us,
-    // and there is no access log yet for it to reopen (see signals.h).
-    if (signo == SIGHUP) continue;
-    on_signal_(signo);
+    on_signal_(static_cast<int>(info.ssi_signo));
   }
 }
 

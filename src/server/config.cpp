@@ -106,6 +106,11 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
       config.quiet = true;
       continue;
     }
+    if (name == "--trace") {
+      if (has_inline_value) return fail("--trace takes no value");
+      config.trace = true;
+      continue;
+    }
 
     // Every other option takes a value.
     const NumericOption* number = nullptr;
@@ -131,7 +136,8 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
     bool is_string = name == "--host" || name == "--www" || name == "--publish-token" ||
                      name == "--publish-token-file" || name == "--cors" || name == "--redis" ||
                      name == "--redis-prefix" || name == "--jwt-secret" ||
-                     name == "--jwt-secret-file" || name == "--private";
+                     name == "--jwt-secret-file" || name == "--private" ||
+                     name == "--access-log";
     if (number == nullptr && !is_string) return fail("unknown option: " + args[i]);
     if (!has_inline_value) {
       if (i + 1 >= args.size()) return fail(name + ": missing value");
@@ -156,6 +162,7 @@ ParsedArgs parse_config(const std::vector<std::string>& args, const char* env_to
         jwt_option = true;
       }
       if (name == "--jwt-secret-file") config.jwt_secret_file = value;
+      if (name == "--access-log") config.access_log = value;
       if (name == "--private") {
         // NAME, NAME* or *: a topic name, with an optional trailing '*'.
         std::string_view name_part = value;
@@ -299,6 +306,10 @@ A small, fast Server-Sent Events broadcaster.
                            (repeatable; needs --jwt-secret)
   --workers N|auto         N worker processes share the port (SO_REUSEPORT), restarted
                            if they die; auto: one per core; N > 1 needs --redis (default 1)
+  --access-log FILE        one line per finished request or stream, appended to FILE
+                           ("-" = stdout); never blocks the server: lines that cannot
+                           be written are dropped and counted
+  --trace                  teaching mode: one line per reactor step on stderr (slow)
   --quiet                  no per-connection log lines
   --help, --version        print and exit
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "sse/base/clock.h"
 #include "sse/base/log.h"
@@ -42,12 +43,16 @@ constexpr int64_t kOverCapacityMs = 2000;
 
 Connection::Connection(ServerContext& context, UniqueFd fd, const sockaddr_storage& peer)
     : context_(context), fd_(std::move(fd)), peer_loopback_(is_loopback(peer)) {
+  if (context_.access_log != nullptr) {
+    access_ = std::make_unique<AccessRequest>();
+    access_->peer = format_address(peer);
+  }
   ++context_.counters.connections_open;
   ++context_.counters.connections_total;
 }
 
 Connection::~Connection() {
-  if (state_ != State::kClosed) release();
+  if (state_ != State::kClosed) release("server shutdown");
   --context_.counters.connections_open;
 }
 
@@ -240,6 +245,10 @@ bool Connection::process_input() {
 }
 
 bool Connection::on_head(const Request& request) {
+  if (access_) {
+    access_->request = AccessLog::request_line(request);
+    access_->start_ns = mono_ns();
+  }
   if (request.method == Method::kUnknown) {
     fail(501, "unknown method");
     return false;
@@ -291,6 +300,12 @@ void Connection::next_request() {
 
 void Connection::respond(FrameRef head, FrameRef body, bool keep_alive) {
   if (state_ == State::kClosed || state_ == State::kClosing) return;  // the peer left
+  if (access_ && !access_->stream) {
+    // The status is the answer's own: "HTTP/1.1 200 OK" holds it at 9..11.
+    std::string_view status_line = head->view().substr(0, 12);
+    int status = status_line.size() == 12 ? std::atoi(status_line.data() + 9) : 0;
+    log_answer(status, head->size() + (body ? body->size() : 0));
+  }
   out_.push(std::move(head));
   if (body) out_.push(std::move(body));
   if (!keep_alive) close_after_write_ = true;
@@ -311,7 +326,9 @@ void Connection::send_interim(FrameRef response) {
 void Connection::fail(int status, const char* reason) {
   if (!log_quiet()) log_line("fd %d: %d %s", fd_.get(), status, reason);
   if (status == 408) ++context_.counters.header_timeouts;
-  out_.push(error_response(status, reason, false, false));
+  FrameRef response = error_response(status, reason, false, false);
+  if (access_) log_answer(status, response->size());
+  out_.push(std::move(response));
   close_after_write_ = true;
   in_.clear();
 }
@@ -426,14 +443,47 @@ void Connection::check_timeouts(int64_t now_ms) noexcept {
   }
 }
 
+void Connection::begin_stream() {
+  state_ = State::kStreaming;
+  if (access_) {
+    access_->stream = true;
+    access_->stream_bytes_before = out_.bytes_written();
+  }
+}
+
+void Connection::end_stream(FrameRef last_words, const char* why) {
+  if (state_ != State::kStreaming) return;
+  if (!log_quiet()) log_line("fd %d: ending the stream (%s)", fd_.get(), why);
+  if (access_) access_->end_reason = why;
+  out_.push(std::move(last_words));
+  close_after_write_ = true;
+  write_out();  // then half-close and linger, as after a last answer
+}
+
+void Connection::log_answer(int status, uint64_t bytes) {
+  context_.access_log->log_request(*access_, status, bytes, mono_ns());
+  access_->request = "-";  // what a head that never comes will log
+  access_->start_ns = 0;
+}
+
 void Connection::close(const char* reason) noexcept {
   if (state_ == State::kClosed) return;
   if (!log_quiet()) log_line("fd %d: close (%s)", fd_.get(), reason);
-  release();
+  release(reason);
   context_.closed.push_back(this);
 }
 
-void Connection::release() {
+void Connection::release(const char* reason) {
+  if (access_) {
+    if (access_->stream) {
+      uint64_t events = handler_ ? handler_->events_sent() : 0;
+      const char* why = access_->end_reason != nullptr ? access_->end_reason : reason;
+      context_.access_log->log_stream(*access_, out_.bytes_written() - access_->stream_bytes_before,
+                                      events, why, mono_ns());
+    } else if (access_->start_ns != 0 && !answered_) {
+      log_answer(499, 0);  // a head arrived, the client left before its answer
+    }
+  }
   context_.reactor.remove(fd_.get());
   state_ = State::kClosed;  // first: the handler may look (is_open)
   if (handler_) handler_->on_close();

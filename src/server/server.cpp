@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -62,6 +63,10 @@ Server::Server(const Config& config, const WorkerRole* role)
           counters_.connections_shed),
       signals_(reactor_,
                [this](int signo) {
+                 if (signo == SIGHUP) {
+                   reopen_access_log();
+                   return;
+                 }
                  if (!log_quiet()) log_line("signal %d: shutting down", signo);
                  running_ = false;
                }),
@@ -109,6 +114,11 @@ bool Server::open(std::string& error) {
     log_line("no ./www here and no installed page: static files are not served "
              "(--www DIR to serve some)");
     error.clear();
+  }
+  if (!config_.access_log.empty()) {
+    access_log_ = std::make_unique<AccessLog>();
+    if (!access_log_->open(config_.access_log, error)) return false;
+    context_.access_log = access_log_.get();
   }
   if (!signals_.open()) {
     error = "cannot set up signal handling";
@@ -159,6 +169,7 @@ int Server::run() {
     broadcaster_.queue_pending(mono_ms());
     broadcaster_.flush_slice();
     reap_closed();
+    flush_access_log();
     int64_t end_ns = mono_ns();
     loop_monitor_.record(PassRecord{end_ns / 1'000'000, (end_ns - reactor_.last_wake_ns()) / 1000,
                                     static_cast<uint32_t>(ready_fds),
@@ -172,6 +183,7 @@ int Server::run() {
   listener_.close();
   broadcaster_.deliver_pending(mono_ms());
   close_all();
+  flush_access_log();  // one last try: what the kernel will not take now is dropped
   return 0;
 }
 
@@ -210,6 +222,22 @@ void Server::on_housekeeping() {
     if (connection && !connection->is_closed()) connection->check_timeouts(now);
   }
   broadcaster_.send_heartbeats(now, config_.heartbeat_ms);
+  flush_access_log();  // a pipe that was full may take the rest now
+}
+
+void Server::reopen_access_log() {
+  if (!access_log_) return;
+  // What is buffered goes to the old file first, as far as it will take it.
+  flush_access_log();
+  std::string error;
+  if (!access_log_->reopen(error)) log_line("SIGHUP: %s (the old file is kept)", error.c_str());
+}
+
+void Server::flush_access_log() {
+  if (!access_log_) return;
+  access_log_->flush();
+  counters_.access_log_lines = access_log_->buffer().lines_written();
+  counters_.access_log_dropped = access_log_->buffer().lines_dropped();
 }
 
 void Server::publish_figures() {

@@ -49,6 +49,8 @@ constexpr CounterInfo kCounters[kStatsCounters] = {
     {"topics_refused", "streams refused because --max-topics topics exist", false},
     {"history_size", "events retained for replay", true},
     {"streams_refused", "streams refused 401 or 403 (private topics)", false},
+    {"access_log_lines", "lines written to --access-log", false},
+    {"access_log_dropped", "--access-log lines dropped: the file or pipe did not keep up", false},
 };
 
 // The order of StatsFigures::redis_counters: JSON key, metric name, help.
@@ -283,6 +285,8 @@ StatsFigures collect_stats(const StatsView& view) {
       s.topics_refused,
       view.history_size,
       s.streams_refused,
+      s.access_log_lines,
+      s.access_log_dropped,
   };
   std::copy(std::begin(values), std::end(values), f.counters);
   f.last_id = view.last_id;

@@ -210,6 +210,7 @@ Handler::Next StreamHandler::on_head(const Request& request) {
   OutQueue& out = out_queue();
   out.push(FrameRef::copy_of(start.head + start.opening));
   for (FrameRef& frame : start.frames) out.push(std::move(frame));
+  count_replayed(start.frames.size() - (start.gap ? 1 : 0));
   mark_start_end();
   ++context_.counters.streams_opened;
   context_.broadcaster.subscribe(*this, stream.topics, mono_ms());
@@ -230,9 +231,9 @@ void StreamHandler::on_resumed(const ResumePlan& plan, Replay replay) noexcept {
   if (!exchange_.is_open() || !request) return;
   bool gap = false;
   OutQueue& out = out_queue();
-  for (FrameRef& frame : resume_frames(*request, plan, std::move(replay), gap)) {
-    out.push(std::move(frame));
-  }
+  std::vector<FrameRef> frames = resume_frames(*request, plan, std::move(replay), gap);
+  for (FrameRef& frame : frames) out.push(std::move(frame));
+  count_replayed(frames.size() - (gap ? 1 : 0));
   if (gap) ++context_.counters.gaps;
   mark_start_end();
   // From heartbeats only to the stream's topics: in this pass, before the
@@ -250,8 +251,7 @@ void StreamHandler::on_sweep(int64_t now_ms) noexcept {
   if (fetching_) context_.events.cancel_resume(this);
   fetching_.reset();
   expires_ms_ = 0;
-  exchange_.respond(encode_comment("token expired"), {}, false);
-  exchange_.flush();
+  exchange_.end_stream(encode_comment("token expired"), "token expired");
 }
 
 void StreamHandler::on_close() {

@@ -72,6 +72,7 @@ struct Topic;
 class Subscriber {
  public:
   bool subscribed() const { return subscribed_; }
+  uint64_t events_queued() const { return events_queued_; }
 
   // Called once per loop pass after frames were queued: write them out.
   virtual void flush_frames() noexcept = 0;
@@ -83,6 +84,9 @@ class Subscriber {
   ~Subscriber() = default;
   OutQueue& out_queue() { return *out_; }
   const OutQueue& out_queue() const { return *out_; }
+  // Events the subscriber queued itself (a resume's replay), so that
+  // events_queued() counts every event it was sent.
+  void count_replayed(size_t events) { events_queued_ += events; }
 
  private:
   friend class Broadcaster;
@@ -93,10 +97,14 @@ class Subscriber {
   OutQueue* out_;
   std::vector<Membership> memberships_;
   bool subscribed_ = false;     // in Broadcaster::all_, even with no topics
+  bool flush_pending_ = false;  // on the flush list (at flush_index_)
   size_t all_index_ = 0;        // position in Broadcaster::all_
   int64_t last_sent_ms_ = 0;    // for heartbeats
-  bool flush_pending_ = false;  // on the flush list (at flush_index_)
   size_t flush_index_ = 0;
+  // Events queued to it by fan-outs (the access log's "events="); on the
+  // cache line the fan-out writes anyway, in what was padding after the
+  // two flags: the count costs neither memory nor a cache miss.
+  uint64_t events_queued_ = 0;
   uint64_t queued_pass_ = 0;  // the queue_pending() that last queued to it
 };
 

@@ -5,10 +5,9 @@
 // flag polled by the loop. SIGINT, SIGTERM and SIGQUIT are handed to the
 // callback (the server shuts down gracefully on each; SIGQUIT's default
 // action, a core dump, is not what an operator stopping the server wants).
-// SIGHUP is blocked and read too, but not reported: its default action
-// would kill the server, and the conventional meaning, "reopen your log
-// files", has nothing to act on until there is an access log. When there
-// is one, SIGHUP goes to the callback and the server reopens it.
+// SIGHUP is blocked and read too (its default action would kill the
+// server) and handed to the callback: the server reopens its access log,
+// the conventional meaning ("logrotate moved the file").
 // SIGPIPE is ignored for the whole process, so a write to a vanished peer
 // is an EPIPE return value, never a dead server.
 #pragma once

@@ -40,6 +40,8 @@ struct Config {
   size_t max_topics = 65536;         // topics that may exist at once
   std::string cors = "*";
   bool quiet = false;
+  std::string access_log;  // --access-log FILE, "-" = stdout; empty: off
+  bool trace = false;      // --trace: one line per reactor step on stderr
   // --redis (or SSE_REDIS_URL): empty means the in-memory event log. The
   // address is parsed here and resolved once by main() (redis_address.h).
   std::string redis_url;

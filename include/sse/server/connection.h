@@ -42,6 +42,7 @@
 #include "sse/loop/out_queue.h"
 #include "sse/loop/reactor.h"
 #include "sse/loop/unique_fd.h"
+#include "sse/server/access_log.h"
 #include "sse/server/handler.h"
 #include "sse/server/server_context.h"
 
@@ -74,8 +75,9 @@ class Connection final : public EventHandler, public Exchange {
   bool peer_is_loopback() const override { return peer_loopback_; }
   int fd() const override { return fd_.get(); }
   OutQueue& out_queue() override { return out_; }
-  void begin_stream() override { state_ = State::kStreaming; }
+  void begin_stream() override;
   void flush() override { write_out(); }
+  void end_stream(FrameRef last_words, const char* why) override;
   // Unregisters, tells the handler, and marks for destruction after this
   // loop pass.
   void close(const char* reason) noexcept override;
@@ -111,7 +113,9 @@ class Connection final : public EventHandler, public Exchange {
   int64_t stall_limit_ms() const;
   // Unregisters from the reactor, tells the handler, frees the buffers and
   // marks the connection kClosed (the fd closes with the object).
-  void release();
+  void release(const char* reason);
+  // --access-log: the current request's line, once its answer is queued.
+  void log_answer(int status, uint64_t bytes);
 
   ServerContext& context_;
   UniqueFd fd_;
@@ -153,6 +157,10 @@ class Connection final : public EventHandler, public Exchange {
   std::unique_ptr<Handler> handler_;
   bool answered_ = false;     // the current request has its final answer
   bool body_wanted_ = false;  // the handler asked for the body (else it is discarded)
+
+  // --access-log only (null without it): the current request's peer,
+  // request line and start, for its line in the log (access_log.h).
+  std::unique_ptr<AccessRequest> access_;
 };
 
 }  // namespace sse

@@ -59,6 +59,9 @@ class Exchange {
   virtual void begin_stream() = 0;
   virtual void flush() = 0;
   virtual void close(const char* reason) = 0;
+  // Ends a stream politely: `last_words` after what is queued, then a FIN
+  // once it is written. `why` is for the log lines.
+  virtual void end_stream(FrameRef last_words, const char* why) = 0;
   virtual bool is_open() const = 0;
 
  protected:
@@ -76,6 +79,8 @@ class Handler {
   // Called by the housekeeping sweep while the connection streams (a
   // stream whose token expired ends itself here).
   virtual void on_sweep(int64_t now_ms) noexcept { (void)now_ms; }
+  // Events queued to the client (a stream's, for the access log).
+  virtual uint64_t events_sent() const { return 0; }
 };
 
 using HandlerFactory = std::unique_ptr<Handler> (*)(ServerContext& context, Exchange& exchange);

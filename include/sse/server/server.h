@@ -29,6 +29,7 @@
 #include "sse/loop/signals.h"
 #include "sse/loop/timer.h"
 #include "sse/redis/redis_event_log.h"
+#include "sse/server/access_log.h"
 #include "sse/server/config.h"
 #include "sse/server/connection.h"
 #include "sse/server/loop_monitor.h"
@@ -70,6 +71,8 @@ class Server {
   void resume_ready();
   void reap_closed();
   void close_all();
+  void flush_access_log();
+  void reopen_access_log();  // SIGHUP
 
   Config config_;
   Reactor reactor_;
@@ -81,6 +84,7 @@ class Server {
   StaticFiles files_;
   ServerCounters counters_;
   LoopMonitor loop_monitor_;
+  std::unique_ptr<AccessLog> access_log_;  // --access-log, else null
   std::vector<Connection*> closed_;
   std::vector<Connection*> ready_;
   std::vector<Connection*> resuming_;

@@ -10,6 +10,7 @@
 
 namespace sse {
 
+class AccessLog;
 class Broadcaster;
 class Connection;
 class EventLog;
@@ -32,6 +33,7 @@ struct ServerContext {
   std::vector<Connection*>& ready;   // resumed by the server in the next pass
   const RedisEventLog* redis = nullptr;  // the shared log, for /stats (null without --redis)
   const LoopMonitor* loop = nullptr;     // pass durations, for /stats
+  AccessLog* access_log = nullptr;       // --access-log (null: off)
   // With --workers: the shared figures of every worker, and this one's slot.
   WorkerSlots* worker_slots = nullptr;
   size_t worker_index = 0;

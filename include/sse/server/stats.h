@@ -46,6 +46,8 @@ struct ServerCounters {
   uint64_t publish_rejected = 0;
   uint64_t topics_refused = 0;  // streams refused at --max-topics
   uint64_t streams_refused = 0;  // streams refused 401/403: private topics
+  uint64_t access_log_lines = 0;    // copied from the access log's buffer
+  uint64_t access_log_dropped = 0;  // after each flush
 };
 
 struct StatsFigures;
@@ -63,7 +65,7 @@ struct StatsView {
 };
 
 // The counters and gauges of the table in stats.cpp, in its order.
-inline constexpr size_t kStatsCounters = 21;
+inline constexpr size_t kStatsCounters = 23;
 inline constexpr size_t kRedisCounters = 6;
 
 struct StatsFigures {

@@ -100,6 +100,8 @@ class StreamHandler final : public Handler, public Subscriber, private ResumeDon
   // Ends the stream (a final comment, then a clean close) once the token
   // that let it read a private topic has expired.
   void on_sweep(int64_t now_ms) noexcept override;
+  // Replayed and live events queued to it (the access log's "events=").
+  uint64_t events_sent() const override { return events_queued(); }
 
  private:
   // A resume the event log answers later (a shared log reading Redis):

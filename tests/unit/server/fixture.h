@@ -43,6 +43,13 @@ class RecordingExchange final : public sse::Exchange {
     closed_because = reason;
   }
   bool is_open() const override { return open; }
+  // Recorded like a final answer (its text in `answer`), plus why.
+  void end_stream(sse::FrameRef last_words, const char* why) override {
+    ++responses;
+    answer = std::string(last_words->view());
+    keep_alive = false;
+    ended_because = why;
+  }
 
   // The status code of the answer ("HTTP/1.1 202 Accepted" -> 202).
   int status() const {
@@ -64,6 +71,7 @@ class RecordingExchange final : public sse::Exchange {
   bool streaming = false;
   bool open = true;
   std::string closed_because;
+  std::string ended_because;
   sse::OutQueue queue;
 };
 
