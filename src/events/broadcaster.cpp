@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "sse/base/clock.h"
+#include "sse/base/trace.h"
 #include "sse/events/history.h"
 #include "sse/events/sse_frame.h"
 
@@ -117,6 +118,10 @@ bool Broadcaster::flush_slice() {
     if (written % kClockEvery == 0 && mono_ns() >= end_ns) break;
   }
   last_slice_written_ = written;
+  if (tracing()) {
+    trace_line("broadcaster", "fan-out slice: %zu subscriber%s written%s", written,
+               written == 1 ? "" : "s", flushing() ? ", the rest after the loop looks around" : ", done");
+  }
   if (flushing()) return true;
   finish_round();
   return false;
@@ -206,6 +211,13 @@ void Broadcaster::queue_pending(int64_t now_ms) {
   if (pending_.empty()) return;
   ++pass_;
   build_pass_frames();
+  if (tracing()) {
+    size_t subscribers = 0;
+    for (Topic* topic : pass_topics_) subscribers += topic->subscribers.size();
+    trace_line("broadcaster", "fan-out: %zu event%s on %zu topic%s: one frame per topic, queued to %zu subscriber%s",
+               pending_.size(), pending_.size() == 1 ? "" : "s", pass_topics_.size(),
+               pass_topics_.size() == 1 ? "" : "s", subscribers, subscribers == 1 ? "" : "s");
+  }
   for (Topic* topic : pass_topics_) {
     for (Subscriber* subscriber : topic->subscribers) {
       subscriber->last_sent_ms_ = now_ms;

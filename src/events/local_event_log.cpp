@@ -2,6 +2,7 @@
 #include "sse/events/local_event_log.h"
 
 #include "sse/base/clock.h"
+#include "sse/base/trace.h"
 
 namespace sse {
 
@@ -51,6 +52,11 @@ void LocalEventLog::append(const std::vector<NewEvent>& events, std::string_view
   result.ids.reserve(events.size());
   for (const NewEvent& event : events) {
     uint64_t id = next_id_++;
+    if (tracing()) {
+      trace_line("local_event_log", "id %llu for an event on %.*s: queued for this pass's fan-out",
+                 static_cast<unsigned long long>(id), static_cast<int>(event.topic.size()),
+                 event.topic.data());
+    }
     broadcaster_.enqueue(id, event.topic, event.event, event.data);
     result.ids.push_back(id);
   }

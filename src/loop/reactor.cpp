@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "sse/base/clock.h"
+#include "sse/base/trace.h"
 
 namespace sse {
 
@@ -40,6 +41,10 @@ int Reactor::poll(int timeout_ms) {
   int n = ::epoll_wait(epoll_fd_.get(), events, kMaxEvents, timeout_ms);
   last_wake_ns_ = mono_ns();
   if (n < 0) return 0;  // EINTR: signals arrive through the signalfd instead
+  if (tracing() && n > 0) {
+    trace_line("reactor", "epoll_wait: %d fd%s ready%s", n, n == 1 ? "" : "s",
+               timeout_ms == 0 ? " (a look between fan-out slices)" : "");
+  }
   for (int i = 0; i < n; ++i) {
     static_cast<EventHandler*>(events[i].data.ptr)->on_events(events[i].events);
   }

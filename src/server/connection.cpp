@@ -10,9 +10,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
+#include <utility>
 
 #include "sse/base/clock.h"
 #include "sse/base/log.h"
+#include "sse/base/trace.h"
 #include "sse/http/http_response.h"
 #include "sse/loop/socket_address.h"
 #include "sse/server/config.h"
@@ -78,7 +81,37 @@ void Connection::begin_request(int64_t now_ms) {
   deadline_ms_ = now_ms + context_.config.header_timeout_ms;
 }
 
+namespace {
+
+// --trace: what epoll reported, and the state it found the connection in.
+std::string event_names(uint32_t events) {
+  std::string names;
+  for (auto [bit, name] : {std::pair<uint32_t, const char*>{EPOLLIN, "IN"}, {EPOLLOUT, "OUT"},
+                           {EPOLLRDHUP, "RDHUP"}, {EPOLLHUP, "HUP"}, {EPOLLERR, "ERR"}}) {
+    if (events & bit) names += names.empty() ? name : std::string("|") + name;
+  }
+  return names;
+}
+
+}  // namespace
+
+const char* Connection::state_name() const {
+  switch (state_) {
+    case State::kReadingHead: return "reading a head";
+    case State::kReadingBody: return "reading a body";
+    case State::kWaiting: return "waiting for its handler";
+    case State::kStreaming: return "streaming";
+    case State::kClosing: return "closing";
+    case State::kClosed: return "closed";
+  }
+  return "?";
+}
+
 void Connection::on_events(uint32_t events) noexcept {
+  if (tracing()) {
+    trace_line("connection", "fd %d: %s, while %s", fd_.get(), event_names(events).c_str(),
+               state_name());
+  }
   switch (state_) {
     case State::kReadingHead:
     case State::kReadingBody:
@@ -172,9 +205,11 @@ bool Connection::read_input() {
     n = ::read(fd_.get(), scratch, sizeof scratch);
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
+    if (tracing()) trace_line("connection", "fd %d: read %zd bytes", fd_.get(), n);
     in_.append(scratch, static_cast<size_t>(n));
     return true;
   }
+  if (tracing() && n == 0) trace_line("connection", "fd %d: read: end of input (FIN)", fd_.get());
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -217,7 +252,19 @@ bool Connection::process_input() {
     if (in_.empty()) return false;
     Request request;
     ParseResult result = reader_->parser.parse(in_.data(), in_.size(), request);
-    if (result.kind == ParseResult::Kind::kIncomplete) return false;
+    if (result.kind == ParseResult::Kind::kIncomplete) {
+      if (tracing()) {
+        trace_line("http_parser", "fd %d: head incomplete, %zu bytes so far", fd_.get(),
+                   in_.size());
+      }
+      return false;
+    }
+    if (tracing() && result.kind == ParseResult::Kind::kComplete) {
+      trace_line("http_parser", "fd %d: head complete (%zu bytes): %.*s %.*s, %zu headers",
+                 fd_.get(), result.consumed, static_cast<int>(request.method_name.size()),
+                 request.method_name.data(), static_cast<int>(request.target.size()),
+                 request.target.data(), request.header_count);
+    }
     if (result.kind == ParseResult::Kind::kError) {
       fail(result.status, result.reason);
       return false;
@@ -280,6 +327,10 @@ bool Connection::on_head(const Request& request) {
 }
 
 void Connection::on_body_done() {
+  if (tracing() && body_wanted_) {
+    trace_line("http_body", "fd %d: body complete (%zu bytes): to the handler", fd_.get(),
+               reader_->body.size());
+  }
   if (body_wanted_) {
     body_wanted_ = false;
     handler_->on_body(std::move(reader_->body));
@@ -338,6 +389,12 @@ void Connection::write_out() {
   size_t written = 0;
   OutQueue::FlushResult result = out_.flush(fd_.get(), written);
   context_.counters.bytes_written += written;
+  if (tracing() && (written > 0 || result != OutQueue::FlushResult::kDrained)) {
+    trace_line("out_queue", "fd %d: wrote %zu bytes: %s", fd_.get(), written,
+               result == OutQueue::FlushResult::kDrained   ? "all of it"
+               : result == OutQueue::FlushResult::kBlocked ? "socket full, the rest waits for OUT"
+                                                           : "error, the peer is gone");
+  }
   if (result == OutQueue::FlushResult::kError) {
     close("write failed (peer gone)");
     return;
@@ -361,6 +418,7 @@ void Connection::write_out() {
       return;
     }
     // Everything is sent: half-close and wait for the client to close.
+    if (tracing()) trace_line("connection", "fd %d: all sent: shutdown(SHUT_WR), linger", fd_.get());
     ::shutdown(fd_.get(), SHUT_WR);
     state_ = State::kClosing;
     deadline_ms_ = mono_ms() + kLingerMs;
@@ -469,6 +527,7 @@ void Connection::log_answer(int status, uint64_t bytes) {
 void Connection::close(const char* reason) noexcept {
   if (state_ == State::kClosed) return;
   if (!log_quiet()) log_line("fd %d: close (%s)", fd_.get(), reason);
+  if (tracing()) trace_line("connection", "fd %d: close (%s)", fd_.get(), reason);
   release(reason);
   context_.closed.push_back(this);
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sse/base/log.h"
+#include "sse/base/trace.h"
 #include "sse/loop/listener.h"
 #include "sse/server/config.h"
 #include "sse/server/install_paths.h"
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   // binary (PREFIX/share/sse-server/www), else none (Server::open says so).
   if (!parsed.config.www_given) parsed.config.www = sse::default_www_dir();
   sse::set_log_quiet(parsed.config.quiet);
+  sse::set_tracing(parsed.config.trace);
   if (parsed.config.workers > 1) return sse::run_supervisor(parsed.config);
   sse::Server server(parsed.config);
   if (!server.open(error)) {

@@ -15,6 +15,7 @@
 #include "sse/auth/jwt.h"
 #include "sse/base/clock.h"
 #include "sse/base/json.h"
+#include "sse/base/trace.h"
 #include "sse/http/ascii.h"
 #include "sse/http/http_response.h"
 #include "sse/server/stats.h"
@@ -351,6 +352,10 @@ void PublishHandler::on_body(std::string body) {
   // Everything is valid: only now is anything published. The answer comes
   // through on_appended(), now or in a later loop pass.
   appending_ = true;
+  if (tracing()) {
+    trace_line("publish_handler", "fd %d: body valid, %zu event%s: append to the event log",
+               exchange_.fd(), events.size(), events.size() == 1 ? "" : "s");
+  }
   context_.events.append(events, idempotency_key_, this);
 }
 
@@ -391,6 +396,10 @@ void PublishHandler::on_close() {
 
 void PublishHandler::reply(const PublishReply& answer) {
   if (answer.status != 202) ++context_.counters.publish_rejected;
+  if (tracing()) {
+    trace_line("publish_handler", "fd %d: answer %d %s", exchange_.fd(), answer.status,
+               answer.body.c_str());
+  }
   ResponseBuilder response(answer.status);
   response.header("Content-Type", "application/json");
   if (answer.status == 401) response.header("WWW-Authenticate", "Bearer");

@@ -2,6 +2,7 @@
 // README ("Endpoints"); keep the two in step.
 #include "sse/server/routes.h"
 
+#include "sse/base/trace.h"
 #include "sse/http/http_response.h"
 #include "sse/http/router.h"
 #include "sse/server/config.h"
@@ -67,6 +68,15 @@ const RouteRow* route_table(size_t& count) {
 std::unique_ptr<Handler> make_handler(const Request& request, ServerContext& context,
                                       Exchange& exchange) {
   RouteMatch match = route(kRoutes, kRouteCount, request.method, request.path);
+  if (tracing()) {
+    const char* what = match.kind == RouteMatch::Kind::kEndpoint    ? "its endpoint's handler"
+                       : match.kind == RouteMatch::Kind::kFallback  ? "a static file"
+                       : match.kind == RouteMatch::Kind::kPreflight ? "a CORS preflight"
+                                                                    : "405 Method Not Allowed";
+    trace_line("routes", "fd %d: %.*s %.*s -> %s", exchange.fd(),
+               static_cast<int>(request.method_name.size()), request.method_name.data(),
+               static_cast<int>(request.path.size()), request.path.data(), what);
+  }
   switch (match.kind) {
     case RouteMatch::Kind::kEndpoint:
       return kRoutes[match.index].make(context, exchange);

@@ -12,8 +12,10 @@
 
 #include "sse/base/clock.h"
 #include "sse/base/log.h"
+#include "sse/base/trace.h"
 #include "sse/events/local_event_log.h"
 #include "sse/http/http_response.h"
+#include "sse/loop/socket_address.h"
 
 namespace sse {
 
@@ -68,6 +70,7 @@ Server::Server(const Config& config, const WorkerRole* role)
                    return;
                  }
                  if (!log_quiet()) log_line("signal %d: shutting down", signo);
+                 if (tracing()) trace_line("server", "signal %d: stop after this pass", signo);
                  running_ = false;
                }),
       tick_timer_(reactor_, [this] { on_tick(); }),
@@ -201,10 +204,15 @@ void Server::on_accept(UniqueFd fd, const sockaddr_storage& peer) {
     connections_.resize(static_cast<size_t>(fd_number) + 1);
   }
   if (!log_quiet()) log_line("fd %d: accepted%s", fd_number, full ? " (full: 503)" : "");
+  if (tracing()) {
+    trace_line("server", "fd %d: accepted from %s%s", fd_number, format_address(peer).c_str(),
+               full ? " (over --max-clients: it gets a 503)" : "");
+  }
   connections_[static_cast<size_t>(fd_number)] = std::move(connection);
 }
 
 void Server::on_tick() {
+  if (tracing()) trace_line("server", "timer: the ticker fired: publish a tick to main");
   ++counters_.ticks;
   const BroadcastCounters& delivered = broadcaster_.counters();
   TickInput input{broadcaster_.subscriber_count(), delivered.events_published,
@@ -218,6 +226,7 @@ void Server::on_housekeeping() {
   // timeout has the same length, so a per-deadline list would make this
   // O(expired); worth it only at far larger connection counts.
   int64_t now = mono_ms();
+  if (tracing()) trace_line("server", "timer: housekeeping (timeouts, heartbeats)");
   for (auto& connection : connections_) {
     if (connection && !connection->is_closed()) connection->check_timeouts(now);
   }

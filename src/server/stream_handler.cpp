@@ -7,6 +7,7 @@
 #include "sse/base/clock.h"
 #include "sse/base/json.h"
 #include "sse/base/log.h"
+#include "sse/base/trace.h"
 #include "sse/events/sse_frame.h"
 #include "sse/http/ascii.h"
 #include "sse/http/http_response.h"
@@ -214,6 +215,11 @@ Handler::Next StreamHandler::on_head(const Request& request) {
   mark_start_end();
   ++context_.counters.streams_opened;
   context_.broadcaster.subscribe(*this, stream.topics, mono_ms());
+  if (tracing()) {
+    trace_line("stream_handler", "fd %d: 200, now a stream: head and retry queued, %zu replayed, subscribed to %zu topic%s",
+               exchange_.fd(), start.frames.size() - (start.gap ? 1 : 0), stream.topics.size(),
+               stream.topics.size() == 1 ? "" : "s");
+  }
   if (!log_quiet()) {
     log_line("fd %d: stream opened (%zu topics)", exchange_.fd(), stream.topics.size());
   }

@@ -115,6 +115,11 @@ pid_t spawn(const std::vector<std::string>& args, int* out_fd, int* err_fd,
     for (const std::string& entry : options.env) putenv(const_cast<char*>(entry.c_str()));
     dup2(out_pipe[1], STDOUT_FILENO);
     if (err_fd != nullptr) dup2(err_pipe[1], STDERR_FILENO);
+    if (!options.stderr_file.empty()) {
+      int err_file = open(options.stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (err_file < 0) _exit(126);
+      dup2(err_file, STDERR_FILENO);
+    }
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -45,6 +45,8 @@ struct SpawnOptions {
   long fd_limit = 0;
   // "NAME=VALUE" entries added to the child's environment.
   std::vector<std::string> env;
+  // Non-empty: the child's stderr goes to this file (created or truncated).
+  std::string stderr_file;
 };
 
 // Options for a server whose memory is measured: ASan's quarantine capped

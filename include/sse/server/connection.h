@@ -92,6 +92,7 @@ class Connection final : public EventHandler, public Exchange {
   void on_streaming(uint32_t events);
   void on_closing(uint32_t events);
 
+  const char* state_name() const;  // for --trace
   bool is_reading() const { return state_ == State::kReadingHead || state_ == State::kReadingBody; }
   // The request cycle: answer what is buffered, write, repeat while writing
   // made room for requests held back by the pipelining limit.

@@ -1,8 +1,9 @@
-// test_access_log.cpp — --access-log FILE against the real server
-// (server/access_log.h, loop/log_buffer.h): one correct line per finished
-// request or stream for a scripted sequence (a stream dropped as a slow
-// consumer included), and a pipe that nobody reads costs log lines, never
-// answers or events.
+// test_logs.cpp — what the server writes about itself, against the real
+// binary: --access-log FILE (server/access_log.h, loop/log_buffer.h) writes
+// one correct line per finished request or stream for a scripted sequence
+// (a stream dropped as a slow consumer included), a pipe that nobody reads
+// costs log lines, never answers or events, and SIGHUP reopens the file;
+// --trace (base/trace.h) names the steps of a stream and a publish in order.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -263,4 +264,66 @@ TEST_CASE("SIGHUP reopens --access-log: after logrotate's rename, lines go to th
   CHECK(reopened);
   CHECK(server.running());
   CHECK(read_file(log_path + ".1").find("/health?before") != std::string::npos);
+}
+
+// ------------------------------------------------------------------ --trace
+
+TEST_CASE("--trace names the steps of one stream and one publish, in order") {
+  TempDir dir;
+  std::string trace_path = dir.path() + "/trace.txt";
+  SpawnOptions options;
+  options.stderr_file = trace_path;
+  std::string text;
+  {
+    ServerProcess server({"--tick-ms", "0", "--trace"}, options);
+    int port = server.port();
+    SseStream stream(port, "/sse?topic=t");
+    REQUIRE(stream.head.status == 200);
+    HttpResponse published = publish(port, R"({"topic":"t","data":"traced"})");
+    REQUIRE(published.status == 202);
+    REQUIRE(stream.wait_for([](const SseParser& p) { return p.events.size() == 1; },
+                            after_ms(10000)));
+    CHECK(server.signal_and_wait(SIGTERM, 10000).exited);
+    text = read_file(trace_path);
+  }
+  INFO("trace:\n" << text);
+  // The steps of the two requests, each found after the one before it.
+  const std::vector<std::string> steps = {
+      "reactor         epoll_wait:",
+      "server          fd ",  // accepted from 127.0.0.1
+      "connection      fd ",  // read
+      "http_parser     fd ",  // head complete
+      "GET /sse?topic=t",
+      "routes          fd ",
+      "stream_handler  fd ",  // now a stream
+      "out_queue       fd ",  // the head written
+      "POST /publish",
+      "http_body       fd ",
+      "publish_handler fd ",
+      "local_event_log id ",
+      "publish_handler fd ",  // answer 202
+      "broadcaster     fan-out: 1 event on 1 topic",
+      "out_queue       fd ",  // the event written to the stream
+      "broadcaster     fan-out slice: 1 subscriber written, done",
+      "server          signal 15",
+  };
+  size_t at = 0;
+  for (const std::string& step : steps) {
+    size_t found = text.find(step, at);
+    CHECK_MESSAGE(found != std::string::npos, "step not found in order: " << step);
+    if (found != std::string::npos) at = found + step.size();
+  }
+}
+
+TEST_CASE("without --trace nothing is traced") {
+  TempDir dir;
+  std::string trace_path = dir.path() + "/stderr.txt";
+  SpawnOptions options;
+  options.stderr_file = trace_path;
+  {
+    ServerProcess server({"--tick-ms", "0"}, options);
+    REQUIRE(publish(server.port(), R"({"data":"quiet"})").status == 202);
+    CHECK(server.signal_and_wait(SIGTERM, 10000).exited);
+  }
+  CHECK(read_file(trace_path).find("epoll_wait") == std::string::npos);
 }
