@@ -1355,19 +1355,19 @@ int Fanout::report() {
       std::fputs(
           "label,subscribers,mode,events,payload,p50_us,p90_us,p99_us,p999_us,max_us,"
           "fanout_p50_us,fanout_p99_us,deliveries_per_s,server_cpu_us_per_delivery,"
-          "rss_per_sub_bytes,client_cpu_pct,lost,dup,reordered,errors\n",
+          "rss_per_sub_bytes,client_cpu_pct,lost,dup,reordered,errors,fanout_max_us\n",
           f);
     }
     std::fprintf(f,
                  "%s,%zu,%s,%zu,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.0f,%.3f,%.0f,%.1f,%llu,%"
-                 "llu,%llu,%llu\n",
+                 "llu,%llu,%llu,%.1f\n",
                  o_.label.c_str(), n_, mode, e_, o_.payload, percentile_us(latency_, .5),
                  percentile_us(latency_, .9), percentile_us(latency_, .99),
                  percentile_us(latency_, .999), percentile_us(latency_, 1), percentile_us(fan, .5),
                  percentile_us(fan, .99), per_s, cpu_per_delivery, rss_per_sub, client_busy_pct,
                  static_cast<unsigned long long>(lost), static_cast<unsigned long long>(dup_),
                  static_cast<unsigned long long>(reordered_),
-                 static_cast<unsigned long long>(errors_));
+                 static_cast<unsigned long long>(errors_), percentile_us(fan, 1));
     std::fclose(f);
   }
   return lost || dup_ || reordered_ || errors_ ? 1 : 0;

@@ -111,6 +111,7 @@ report=$base.txt
   row "server CPU per delivery, µs" publish 14 1 2
   row "fan-out p50 (publish → last subscriber), ms" publish 11 0.001 1
   row "fan-out p99, ms" publish 12 0.001 1
+  row "fan-out max (the slowest of the 50 events; median over runs), ms" publish 21 0.001 1
   row "delivery latency p99, ms" publish 8 0.001 1
   row "server RSS growth per subscriber, bytes (target ≤ 512)" publish 15 1 0
   row "burst: deliveries/s, thousands (min(N,$BURST_SUBS) subscribers)" burst 13 0.001 0 burst
