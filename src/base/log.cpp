@@ -21,19 +21,25 @@ bool log_quiet() {
   return quiet;
 }
 
-void log_line(const char* format, ...) {
+void write_stderr_line(const char* prefix, const char* format, va_list args) {
   char line[1024];
-  std::string time = iso_time(real_us());
-  int used = std::snprintf(line, sizeof line, "%s ", time.c_str());
-  va_list args;
-  va_start(args, format);
+  int used = std::snprintf(line, sizeof line, "%s", prefix);
+  if (used < 0) used = 0;
+  if (static_cast<size_t>(used) > sizeof line - 2) used = sizeof line - 2;
   int n = std::vsnprintf(line + used, sizeof line - static_cast<size_t>(used) - 1, format, args);
-  va_end(args);
   size_t length = static_cast<size_t>(used) + (n < 0 ? 0 : static_cast<size_t>(n));
   if (length > sizeof line - 2) length = sizeof line - 2;
   line[length++] = '\n';
   ssize_t ignored = ::write(STDERR_FILENO, line, length);
   (void)ignored;
+}
+
+void log_line(const char* format, ...) {
+  std::string prefix = iso_time(real_us()) + " ";
+  va_list args;
+  va_start(args, format);
+  write_stderr_line(prefix.c_str(), format, args);
+  va_end(args);
 }
 
 }  // namespace sse

@@ -1,13 +1,12 @@
 // trace.cpp — see trace.h.
 #include "sse/base/trace.h"
 
-#include <unistd.h>
-
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 
 #include "sse/base/clock.h"
+#include "sse/base/log.h"
 
 namespace sse {
 
@@ -26,19 +25,14 @@ void set_tracing(bool on) {
 
 void trace_line(const char* where, const char* format, ...) {
   int64_t now = mono_ns();
-  char line[1024];
-  int used = std::snprintf(line, sizeof line, "%+10.3f ms  %-15s ",
-                           static_cast<double>(now - previous_ns) / 1e6, where);
+  char prefix[64];
+  std::snprintf(prefix, sizeof prefix, "%+10.3f ms  %-15s ",
+                static_cast<double>(now - previous_ns) / 1e6, where);
   previous_ns = now;
   va_list args;
   va_start(args, format);
-  int n = std::vsnprintf(line + used, sizeof line - static_cast<size_t>(used) - 1, format, args);
+  write_stderr_line(prefix, format, args);
   va_end(args);
-  size_t length = static_cast<size_t>(used) + (n < 0 ? 0 : static_cast<size_t>(n));
-  if (length > sizeof line - 2) length = sizeof line - 2;
-  line[length++] = '\n';
-  ssize_t ignored = ::write(STDERR_FILENO, line, length);
-  (void)ignored;
 }
 
 }  // namespace sse

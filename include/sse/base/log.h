@@ -6,6 +6,8 @@
 // line costs one syscall and the small string of its timestamp.
 #pragma once
 
+#include <cstdarg>
+
 namespace sse {
 
 void set_log_quiet(bool quiet);
@@ -13,5 +15,10 @@ bool log_quiet();
 
 // printf-style; a newline is added.
 void log_line(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
+// `prefix`, then the formatted text and a newline, as one write(2) to
+// stderr; at most 1 KiB (longer text is cut). What log_line() and
+// trace_line() (trace.h) share.
+void write_stderr_line(const char* prefix, const char* format, va_list args);
 
 }  // namespace sse
