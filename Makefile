@@ -1,6 +1,7 @@
 # sse-server — build, test and benchmark.
 #
-#   make          build ./sse-server (release: -O2)
+#   make          build ./sse-server (release: -O2), and copy the dashboard's
+#                 chart library into www/vendor/ (below)
 #   make run      install missing packages, build, run on port 3000
 #   make test     install missing packages, build, run unit, integration
 #                 (both under AddressSanitizer + UBSan) and browser tests
@@ -40,19 +41,38 @@ INTEGRATION_OBJ := $(INTEGRATION_SRC:tests/integration/%.cpp=build/asan/integrat
 # Debian packages the build needs (make run), and the build and the tests
 # need (make test); node/npm only if absent
 # (the machine may carry its own Node.js build).
-BUILD_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev
-DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev libhiredis-dev libssl-dev curl chromium clang \
+BUILD_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev libjs-dygraphs
+DEB_PACKAGES := g++ make doctest-dev libsimdjson-dev libhiredis-dev libssl-dev libjs-dygraphs curl chromium clang \
   libclang-rt-14-dev redis-server nginx-light openssl man-db systemd prometheus
 NPM_MODULES := node_modules/playwright-core node_modules/eventsource
 # The benchmarks also plot (gnuplot) and pin processes to cores (taskset).
 BENCH_PACKAGES := g++ make libsimdjson-dev libhiredis-dev libssl-dev gnuplot-nox util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run build-deps test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
+.PHONY: all www-vendor run build-deps test layer-check unit-test integration-test client-test browser-test fuzz fuzz-smoke deps \
 	bench-deps clean bench bench-compare bench-http bench-redis bench-scale soak \
 	install uninstall install-test metrics-test
 
-all: sse-server
+all: sse-server www-vendor
+
+# The dashboard (www/index.html) draws its charts with Debian's
+# libjs-dygraphs: its two files are copied into www/vendor/ (ignored by git:
+# built, never committed), so the page loads nothing from the network. The
+# test is made when the recipe runs, not when make reads this file, so that
+# `make run` copies what its build-deps step has just installed. Without the
+# package the page still works and shows its figures as text.
+DYGRAPHS_DIR := /usr/share/javascript/dygraphs
+DYGRAPHS_FILES := dygraph.min.js dygraph.min.css
+
+www-vendor:
+	@if [ -d $(DYGRAPHS_DIR) ]; then \
+	  mkdir -p www/vendor; \
+	  for f in $(DYGRAPHS_FILES); do \
+	    cmp -s $(DYGRAPHS_DIR)/$$f www/vendor/$$f || cp $(DYGRAPHS_DIR)/$$f www/vendor/$$f || exit 1; \
+	  done; \
+	else \
+	  echo "make: note: no $(DYGRAPHS_DIR) (apt-get install libjs-dygraphs): the dashboard will show figures without charts"; \
+	fi
 
 sse-server: $(RELEASE_OBJ)
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
@@ -131,7 +151,7 @@ soak: deps sse-server build/soak
 
 # Only what the build needs: the test tools (browser, fuzzer, clients,
 # redis-server, nginx) come with `make test`.
-run: build-deps sse-server
+run: build-deps sse-server www-vendor
 	./sse-server
 
 # Sanitizer reports from the server land in its stderr, which the test
@@ -161,8 +181,9 @@ integration-test: build/asan/integration_tests build/asan/sse-server
 client-test: sse-server
 	SSE_SERVER=./sse-server node --test tests/client/
 
-browser-test: sse-server
+browser-test: sse-server www-vendor
 	SSE_SERVER=./sse-server node tests/browser/test_page.mjs
+	SSE_SERVER=./sse-server node tests/browser/test_dashboard.mjs
 	SSE_SERVER=./sse-server node tests/browser/test_cross_origin.mjs
 	SSE_SERVER=./sse-server node tests/browser/test_redis_resume.mjs
 	SSE_SERVER=./sse-server node tests/browser/test_private_cors.mjs
@@ -237,9 +258,11 @@ INSTALL_BIN := $(DESTDIR)$(PREFIX)/bin
 INSTALL_WWW := $(DESTDIR)$(PREFIX)/share/sse-server/www
 INSTALL_MAN1 := $(DESTDIR)$(PREFIX)/share/man/man1
 INSTALL_UNIT := $(DESTDIR)$(PREFIX)/lib/systemd/system
-WWW_FILES := $(shell find www -type f 2>/dev/null | sort)
+# `=`, not `:=`: the list is made when the recipe runs, after www-vendor
+# has copied the chart library in.
+WWW_FILES = $(shell find www -type f 2>/dev/null | sort)
 
-install: sse-server
+install: sse-server www-vendor
 	@mkdir -p build
 	tools/man.sh ./sse-server '$(PREFIX)' >build/sse-server.1
 	sed 's|@PREFIX@|$(PREFIX)|g' dist/sse-server.service >build/sse-server.service
@@ -255,7 +278,7 @@ uninstall:
 	rmdir '$(DESTDIR)$(PREFIX)/share/sse-server' 2>/dev/null || true
 
 clean:
-	rm -rf build sse-server
+	rm -rf build sse-server www/vendor
 
 -include $(RELEASE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEGRATION_OBJ:.o=.d) \
   $(FUZZ_LIB_OBJ:.o=.d)
