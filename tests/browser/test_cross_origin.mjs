@@ -20,18 +20,15 @@
 //
 // Run from the repository root after `npm install --no-package-lock`:
 //   node tests/browser/test_cross_origin.mjs   (SSE_SERVER=path overrides ./sse-server)
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { assert, CRITICAL, firstLine, report, runCase, tally } from '../support/checks.mjs';
+import { assert, CRITICAL, runCase } from '../support/checks.mjs';
+import { stats as statsOf } from '../support/server.mjs';
+import {
+  hold, launchChromium, newPage, OUR_WWW, runBrowserTest, startServer as startHeldServer,
+} from '../support/browser.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SERVER = path.resolve(process.env.SSE_SERVER || './sse-server');
-const OUR_WWW = path.join(repoRoot, 'www');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const OVERALL_MS = 60_000;
 const WAIT_MS = 5_000; // deadline of any single condition
 const TOKEN = 's3cret';
@@ -44,70 +41,14 @@ const ATTACKER_HTML = `<!doctype html>
 <iframe name="sink" id="sink"></iframe>
 `;
 
-const servers = new Set();
-let browser = null;
-
 // --- servers ----------------------------------------------------------------
 
-// Spawns sse-server on a free loopback port; resolves once it prints
-// "... listening on ADDR:PORT".
-function startServer(www, extra = []) {
-  const args = ['--port', '0', '--host', '127.0.0.1', '--tick-ms', '0', '--quiet',
-    '--www', www, ...extra];
-  const child = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.add(child);
-  child.on('exit', () => servers.delete(child));
-  child.on('error', () => servers.delete(child));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let done = false;
-    const fail = (why) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${why} (stdout: ${JSON.stringify(out.slice(-200))})`));
-    };
-    const timer = setTimeout(() => fail(`no "listening on" line within ${WAIT_MS} ms`), WAIT_MS);
-    child.on('error', (e) => fail(`cannot start ${SERVER}: ${e.message}`));
-    child.on('exit', (code, signal) => fail(`server exited (${code ?? signal}) before listening`));
-    child.stderr.resume();
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (done) return;
-      const line = out.split('\n').find((l) => l.includes('listening on '));
-      if (!line || !out.includes('\n', out.indexOf(line))) return; // wait for the whole line
-      const port = Number(line.slice(line.lastIndexOf(':') + 1).trim());
-      if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-        fail(`cannot parse the port in ${JSON.stringify(line)}`);
-        return;
-      }
-      done = true;
-      clearTimeout(timer);
-      resolve({ child, port, url: `http://127.0.0.1:${port}` });
-    });
-  });
-}
-
-// SIGTERM, wait for the exit (SIGKILL after 5 s).
-function stopServer(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+// sse-server serving `www` on a free loopback port, without ticks.
+const startServer = (www, extra = []) => startHeldServer(['--port', '0', '--tick-ms', '0',
+  '--www', www, ...extra], { timeoutMs: WAIT_MS });
 
 // The target's counters, asked from this process (no Origin: allowed).
-async function stats(server) {
-  const res = await fetch(`${server.url}/stats`, { signal: AbortSignal.timeout(WAIT_MS) });
-  assert(res.ok, `GET /stats answered ${res.status}`);
-  return res.json();
-}
+const stats = (server) => statsOf(server.url, { timeoutMs: WAIT_MS });
 
 const seen = (s) => s.publish_requests + s.publish_rejected;
 
@@ -126,9 +67,7 @@ async function waitForArrival(server, before) {
 // --- the attacker's page -----------------------------------------------------
 
 async function attackerPage(origin) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT_MS);
+  const page = await newPage({}, { timeoutMs: WAIT_MS, countEventSources: false });
   // What the server answered to each POST /publish, as the browser saw it
   // (also for no-cors fetches and the form, whose answers the page cannot read).
   page.publishAnswers = [];
@@ -304,42 +243,13 @@ async function main(attackerWww) {
       assert(s.events_published === 1, `events_published is ${s.events_published}`);
     }],
   ]);
-  await page?.context().close().catch(() => {});
 }
 
 // --- main -----------------------------------------------------------------------
 
-function summary() {
-  console.log(`${tally.passed} passed, ${tally.failed} failed`);
-}
-
-const overall = setTimeout(() => {
-  report('overall deadline', `not finished within ${OVERALL_MS / 1000} s`);
-  summary();
-  for (const child of servers) child.kill('SIGKILL');
-  const closing = browser ? browser.close().catch(() => {}) : Promise.resolve();
-  Promise.race([closing, new Promise((r) => setTimeout(r, 3000))]).then(() => process.exit(1));
-}, OVERALL_MS);
-
-const attackerWww = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-attacker-'));
-try {
+await runBrowserTest(OVERALL_MS, async () => {
+  const attackerWww = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-attacker-'));
+  hold(() => fs.rmSync(attackerWww, { recursive: true, force: true }));
   fs.writeFileSync(path.join(attackerWww, 'attacker.html'), ATTACKER_HTML);
-  try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-  } catch (err) {
-    report('launch chromium', err);
-  }
-  if (browser) await main(attackerWww);
-} finally {
-  for (const child of servers) await stopServer(child);
-  await browser?.close().catch(() => {});
-  fs.rmSync(attackerWww, { recursive: true, force: true });
-  clearTimeout(overall);
-}
-summary();
-process.exitCode = tally.failed > 0 ? 1 : 0;
+  if (await launchChromium()) await main(attackerWww);
+});

@@ -44,29 +44,26 @@
 //
 // Run from the repository root after `npm install --no-package-lock`:
 //   node tests/browser/test_private_cors.mjs   (SSE_SERVER=path overrides ./sse-server)
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { assert, CRITICAL, report, runCase, tally } from '../support/checks.mjs';
+import { assert, CRITICAL, runCase } from '../support/checks.mjs';
+import { publish, stats as statsOf, waitFor } from '../support/server.mjs';
+import {
+  hold, launchChromium, launchPersistentContext, runBrowserTest, startServer as startHeldServer,
+} from '../support/browser.mjs';
 
-const SERVER = path.resolve(process.env.SSE_SERVER || './sse-server');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const OVERALL_MS = 60_000;
 const WAIT_MS = 5_000; // deadline of any single condition
 const SECRET = 'browser-test-secret';
 const TOPIC = 'user.42';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8"><title>private topics</title>
 <p>The checks run through page.evaluate.</p>
 `;
 
-const servers = new Set();
 let browser = null;
 
 // --- tokens -------------------------------------------------------------------
@@ -83,88 +80,21 @@ const TOKEN = jwt({ sub: '42', sse: { subscribe: [TOPIC] }, exp: Math.floor(Date
 
 // --- servers --------------------------------------------------------------------
 
-// Spawns sse-server on a free loopback port; resolves once it prints
-// "... listening on ADDR:PORT".
-function startServer(extra = []) {
-  const args = ['--port', '0', '--host', '127.0.0.1', '--tick-ms', '0', '--quiet', ...extra];
-  const child = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.add(child);
-  child.on('exit', () => servers.delete(child));
-  child.on('error', () => servers.delete(child));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    let done = false;
-    const fail = (why) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${why} (stdout: ${JSON.stringify(out.slice(-200))}, ` +
-        `stderr: ${JSON.stringify(err.slice(-200))})`));
-    };
-    const timer = setTimeout(() => fail(`no "listening on" line within ${WAIT_MS} ms`), WAIT_MS);
-    child.on('error', (e) => fail(`cannot start ${SERVER}: ${e.message}`));
-    child.on('exit', (code, signal) => fail(`server exited (${code ?? signal}) before listening`));
-    child.stderr.on('data', (chunk) => { err += chunk; });
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (done) return;
-      const line = out.split('\n').find((l) => l.includes('listening on '));
-      if (!line || !out.includes('\n', out.indexOf(line))) return; // wait for the whole line
-      const port = Number(line.slice(line.lastIndexOf(':') + 1).trim());
-      if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-        fail(`cannot parse the port in ${JSON.stringify(line)}`);
-        return;
-      }
-      done = true;
-      clearTimeout(timer);
-      resolve({ child, port, url: `http://127.0.0.1:${port}` });
-    });
-  });
-}
-
-// SIGTERM, wait for the exit (SIGKILL after 5 s).
-function stopServer(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+// sse-server on a free loopback port, without ticks.
+const startServer = (extra = []) => startHeldServer(['--port', '0', '--tick-ms', '0', ...extra],
+  { timeoutMs: WAIT_MS });
 
 // A target's counters, asked from this process (no Origin).
-async function stats(server) {
-  const res = await fetch(`${server.url}/stats`, { signal: AbortSignal.timeout(WAIT_MS) });
-  assert(res.ok, `GET /stats answered ${res.status}`);
-  return res.json();
-}
+const stats = (server) => statsOf(server.url, { timeoutMs: WAIT_MS });
 
 // Publishes to the private topic from this process (a loopback peer without
 // Origin may publish when there is no --publish-token).
 async function publishTo(server, data) {
-  const res = await fetch(`${server.url}/publish`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ topic: TOPIC, data }),
-    signal: AbortSignal.timeout(WAIT_MS),
-  });
+  const res = await publish(server.url, { topic: TOPIC, data }, {}, { timeoutMs: WAIT_MS });
   assert(res.status === 202, `publish answered ${res.status}`);
 }
 
-async function until(condition, what) {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (condition, what) => waitFor(condition, what, WAIT_MS, 50);
 
 // --- the page ---------------------------------------------------------------------
 
@@ -275,7 +205,7 @@ function casesFor(label, origin, getTarget, cookie, jar) {
   ];
 }
 
-async function main() {
+async function main(pageWww, profileDir) {
   let pages;
   let sameSite;
   let crossSite;
@@ -302,9 +232,7 @@ async function main() {
       fs.writeFileSync(path.join(dir, 'Default', 'Preferences'), JSON.stringify({
         profile: { cookie_controls_mode: 0, block_third_party_cookies: false },
       }));
-      persistent = await chromium.launchPersistentContext(dir, {
-        executablePath: CHROMIUM, timeout: 30_000, args: CHROMIUM_ARGS,
-      });
+      persistent = await launchPersistentContext(dir);
     }, CRITICAL],
   ]);
   if (persistent) {
@@ -381,40 +309,14 @@ function publishCases(label, origin, getTarget) {
 
 // --- main -----------------------------------------------------------------------------
 
-function summary() {
-  console.log(`${tally.passed} passed, ${tally.failed} failed`);
-}
-
-const overall = setTimeout(() => {
-  report('overall deadline', `not finished within ${OVERALL_MS / 1000} s`);
-  summary();
-  for (const child of servers) child.kill('SIGKILL');
-  const closing = Promise.all([browser?.close().catch(() => {}),
-    persistent?.close().catch(() => {})]);
-  Promise.race([closing, new Promise((r) => setTimeout(r, 3000))]).then(() => process.exit(1));
-}, OVERALL_MS);
-
-const pageWww = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-private-page-'));
-const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-private-profile-'));
-try {
+await runBrowserTest(OVERALL_MS, async () => {
+  const pageWww = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-private-page-'));
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-private-profile-'));
+  hold(() => {
+    fs.rmSync(pageWww, { recursive: true, force: true });
+    fs.rmSync(profileDir, { recursive: true, force: true });
+  });
   fs.writeFileSync(path.join(pageWww, 'page.html'), PAGE_HTML);
-  try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: CHROMIUM_ARGS,
-    });
-  } catch (err) {
-    report('launch chromium', err);
-  }
-  if (browser) await main();
-} finally {
-  for (const child of servers) await stopServer(child);
-  await persistent?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  fs.rmSync(pageWww, { recursive: true, force: true });
-  fs.rmSync(profileDir, { recursive: true, force: true });
-  clearTimeout(overall);
-}
-summary();
-process.exitCode = tally.failed > 0 ? 1 : 0;
+  browser = await launchChromium();
+  if (browser) await main(pageWww, profileDir);
+});

@@ -17,60 +17,30 @@
 //
 // Run from the repository root after `npm install --no-package-lock`:
 //   node tests/browser/test_redis_resume.mjs   (SSE_SERVER=path overrides ./sse-server)
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { assert, CRITICAL, firstLine, report, runCase, tally } from '../support/checks.mjs';
-import { startServer, stopServer as stopGently, publish, waitFor } from '../support/server.mjs';
-import { startRedis } from '../support/redis.mjs';
-import { startNginx } from '../support/nginx.mjs';
+import { assert, CRITICAL, firstLine } from '../support/checks.mjs';
+import { sleep } from '../support/process.mjs';
+import { publish, stats, waitFor } from '../support/server.mjs';
+import {
+  assertNoErrors, eventSources, launchChromium, newPage as newBrowserPage, OUR_WWW, runBrowserTest,
+  runCaseAndCleanUp, startNginx, startRedis, startServer, waitState,
+} from '../support/browser.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const OUR_WWW = path.join(repoRoot, 'www');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const OVERALL_MS = 120_000;
 const WAIT_MS = 10_000; // deadline of any single condition
 const TOKEN = 'redis-browser-token';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-// server.mjs's stopServer, but also for a child already killed by a signal.
-const stopServer = (child) => (child.signalCode !== null
-  ? Promise.resolve(child.signalCode) : stopGently(child));
-let browser = null;
 let redis = null;
 let nginx = null;
 const instances = []; // [A, B]: { child, port, url, stop }
 
 // --- servers ------------------------------------------------------------------
 
-const instanceArgs = (port) => ['--port', String(port), '--tick-ms', '0', '--retry-ms', '300',
-  '--www', OUR_WWW, '--redis', redis.addr, '--publish-token', TOKEN];
-
 // Starts an instance; on a given port the old socket may linger briefly, so
 // a failed bind is retried within the deadline.
-async function startInstance(port = 0) {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    try {
-      return await startServer(instanceArgs(port));
-    } catch (err) {
-      if (port === 0 || Date.now() > deadline) throw new Error(`start on port ${port}: ${firstLine(err)}`);
-      await sleep(100);
-    }
-  }
-}
-
-async function stats(url) {
-  const response = await fetch(`${url}/stats`);
-  assert(response.status === 200, `GET ${url}/stats answered ${response.status}`);
-  const text = await response.text();
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`GET ${url}/stats is not JSON (${err.message}): ...${text.slice(-100)}`);
-  }
-}
+const startInstance = (port = 0) => startServer(['--port', String(port), '--tick-ms', '0',
+  '--retry-ms', '300', '--www', OUR_WWW, '--redis', redis.addr, '--publish-token', TOKEN],
+{ retryForMs: port ? WAIT_MS : 0 });
 
 const redisConnected = (url) => waitFor(async () => {
   try {
@@ -112,24 +82,10 @@ const expectedIds = () => [...published.keys()].sort((x, y) => x - y).map(String
 
 // --- the page -------------------------------------------------------------------
 
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 780 } });
-  await context.addInitScript(() => {
-    const Native = window.EventSource;
-    window.__eventSources = 0;
-    window.EventSource = class extends Native {
-      constructor(...args) {
-        super(...args);
-        window.__eventSources++;
-      }
-    };
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT_MS);
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(`page error: ${firstLine(e)}`));
-  return page;
-}
+// A fresh page that counts the EventSource objects it constructs and records
+// script errors.
+const newPage = () => newBrowserPage({ viewport: { width: 1000, height: 780 } },
+  { timeoutMs: WAIT_MS, consoleErrors: false });
 
 const entries = (page) => page.$$eval('#log .event', (els) =>
   els.map((e) => ({ id: e.dataset.id, text: e.querySelector('.msg')?.textContent })));
@@ -166,135 +122,89 @@ async function caseResume() {
   let page;
   let on; // 'A' or 'B': the instance holding the page's stream
   const index = (name) => (name === 'A' ? 0 : 1);
-  try {
-    await runCase([
-      ['setup: redis-server, two instances, nginx in front', async () => {
-        redis = await startRedis();
-        instances.push(await startInstance(), await startInstance());
-        nginx = await startNginx(instances.map((s) => s.port));
-        for (const s of instances) await redisConnected(s.url);
-      }, CRITICAL],
-      ['a: the demo page loads through nginx and connects', async () => {
-        page = await newPage();
-        const response = await page.goto(`${nginx.url}/`);
-        assert(response.ok(), `GET / through nginx answered ${response.status()}`);
-        // The page connects by itself on load.
-        await page.waitForFunction(() => document.getElementById('status').dataset.state === 'open',
-          null, { timeout: WAIT_MS });
-        on = await streamInstance();
-      }, CRITICAL],
-      ['a: events through nginx and to both instances arrive in id order', async () => {
-        const [a, b] = instances;
-        for (let i = 0; i < 3; i++) {
-          await send(nginx.url);
-          await send(a.url);
-          await send(b.url);
-        }
-        await Promise.all([send(a.url), send(b.url), send(nginx.url), send(a.url), send(b.url)]);
-        await checkAll(page);
-      }, CRITICAL],
-      ['b: the page notices its instance going away', async () => {
-        const victim = instances[index(on)];
-        const other = instances[1 - index(on)];
-        await send(other.url);
-        const code = await stopServer(victim.child);
-        assert(code === 0, `instance ${on} exited with ${code} on SIGTERM`);
-        // Published while the page has no stream: only a resume brings them.
-        for (let i = 0; i < 5; i++) await send(other.url);
-        await page.waitForFunction(() => [...document.querySelectorAll('#log .note')]
-          .some((e) => e.textContent.includes('connection lost')), null, { timeout: WAIT_MS });
-      }, CRITICAL],
-      ['b: it resumes through nginx on the other instance', async () => {
-        const other = instances[1 - index(on)];
-        await waitFor(async () => (await stats(other.url)).subscribers === 1,
-          'the page\'s stream on the other instance', WAIT_MS);
-        await page.waitForFunction(() => document.getElementById('status').dataset.state === 'open',
-          null, { timeout: WAIT_MS });
-        await send(other.url);
-        await checkAll(page);
-      }],
-      ['b: the restarted instance takes publishes again, the page sees them', async () => {
-        const i = index(on);
-        const port = instances[i].port;
-        const other = instances[1 - i];
-        const publishing = (async () => {
-          for (let n = 0; n < 10; n++) {
-            await send(other.url);
-            await sleep(20);
-          }
-        })();
-        try {
-          instances[i] = await startInstance(port);
-          assert(instances[i].port === port, `restarted on ${instances[i].port}, not ${port}`);
-          await redisConnected(instances[i].url);
-        } finally {
-          await publishing;
-        }
-        await send(instances[i].url);
+  await runCaseAndCleanUp([
+    ['setup: redis-server, two instances, nginx in front', async () => {
+      redis = await startRedis();
+      instances.push(await startInstance(), await startInstance());
+      nginx = await startNginx(instances.map((s) => s.port));
+      for (const s of instances) await redisConnected(s.url);
+    }, CRITICAL],
+    ['a: the demo page loads through nginx and connects', async () => {
+      page = await newPage();
+      const response = await page.goto(`${nginx.url}/`);
+      assert(response.ok(), `GET / through nginx answered ${response.status()}`);
+      // The page connects by itself on load.
+      await waitState(page, 'open', WAIT_MS);
+      on = await streamInstance();
+    }, CRITICAL],
+    ['a: events through nginx and to both instances arrive in id order', async () => {
+      const [a, b] = instances;
+      for (let i = 0; i < 3; i++) {
         await send(nginx.url);
-        await send(instances[i].url);
-        await checkAll(page);
-      }],
-      ['b: one EventSource, open, every event exactly once, no gap', async () => {
-        await checkAll(page);
-        const made = await page.evaluate(() => window.__eventSources);
-        assert(made === 1, `${made} EventSource objects: the page reconnected by hand`);
-        const state = await page.$eval('#status', (e) => e.dataset.state);
-        assert(state === 'open', `#status state is ${state}`);
-        for (const [name, s] of [['A', instances[0]], ['B', instances[1]]]) {
-          const st = await stats(s.url);
-          assert(st.redis?.gaps === 0, `instance ${name}: redis.gaps ${st.redis?.gaps}`);
+        await send(a.url);
+        await send(b.url);
+      }
+      await Promise.all([send(a.url), send(b.url), send(nginx.url), send(a.url), send(b.url)]);
+      await checkAll(page);
+    }, CRITICAL],
+    ['b: the page notices its instance going away', async () => {
+      const victim = instances[index(on)];
+      const other = instances[1 - index(on)];
+      await send(other.url);
+      const code = await victim.stop();
+      assert(code === 0, `instance ${on} exited with ${code} on SIGTERM`);
+      // Published while the page has no stream: only a resume brings them.
+      for (let i = 0; i < 5; i++) await send(other.url);
+      await page.waitForFunction(() => [...document.querySelectorAll('#log .note')]
+        .some((e) => e.textContent.includes('connection lost')), null, { timeout: WAIT_MS });
+    }, CRITICAL],
+    ['b: it resumes through nginx on the other instance', async () => {
+      const other = instances[1 - index(on)];
+      await waitFor(async () => (await stats(other.url)).subscribers === 1,
+        'the page\'s stream on the other instance', WAIT_MS);
+      await waitState(page, 'open', WAIT_MS);
+      await send(other.url);
+      await checkAll(page);
+    }],
+    ['b: the restarted instance takes publishes again, the page sees them', async () => {
+      const i = index(on);
+      const port = instances[i].port;
+      const other = instances[1 - i];
+      const publishing = (async () => {
+        for (let n = 0; n < 10; n++) {
+          await send(other.url);
+          await sleep(20);
         }
-      }],
-      ['b: no script errors on the page', async () => {
-        assert(page.errors.length === 0, page.errors.join('; '));
-      }],
-    ]);
-  } finally {
-    await page?.context().close().catch(() => {});
-  }
+      })();
+      try {
+        instances[i] = await startInstance(port);
+        assert(instances[i].port === port, `restarted on ${instances[i].port}, not ${port}`);
+        await redisConnected(instances[i].url);
+      } finally {
+        await publishing;
+      }
+      await send(instances[i].url);
+      await send(nginx.url);
+      await send(instances[i].url);
+      await checkAll(page);
+    }],
+    ['b: one EventSource, open, every event exactly once, no gap', async () => {
+      await checkAll(page);
+      const made = await eventSources(page);
+      assert(made === 1, `${made} EventSource objects: the page reconnected by hand`);
+      const state = await page.$eval('#status', (e) => e.dataset.state);
+      assert(state === 'open', `#status state is ${state}`);
+      for (const [name, s] of [['A', instances[0]], ['B', instances[1]]]) {
+        const st = await stats(s.url);
+        assert(st.redis?.gaps === 0, `instance ${name}: redis.gaps ${st.redis?.gaps}`);
+      }
+    }],
+    ['b: no script errors on the page', async () => assertNoErrors(page)],
+  ]);
 }
 
 // --- main -----------------------------------------------------------------------
 
-function summary() {
-  console.log(`${tally.passed} passed, ${tally.failed} failed`);
-}
-
-async function stopAll() {
-  await nginx?.stop();
-  nginx = null;
-  for (const s of instances.splice(0)) await stopServer(s.child);
-  await redis?.stop();
-  redis = null;
-}
-
-const overall = setTimeout(() => {
-  report('overall deadline', `not finished within ${OVERALL_MS / 1000} s`);
-  summary();
-  nginx?.child.kill('SIGTERM');
-  for (const s of instances) s.child.kill('SIGKILL');
-  redis?.child.kill('SIGKILL');
-  const closing = browser ? browser.close().catch(() => {}) : Promise.resolve();
-  Promise.race([closing, new Promise((r) => setTimeout(r, 3000))]).then(() => process.exit(1));
-}, OVERALL_MS);
-
-try {
-  try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-  } catch (err) {
-    report('launch chromium', err);
-  }
-  if (browser) await caseResume();
-} finally {
-  await stopAll().catch((err) => report('stop the servers', err));
-  await browser?.close().catch(() => {});
-  clearTimeout(overall);
-}
-summary();
-process.exitCode = tally.failed > 0 ? 1 : 0;
+await runBrowserTest(OVERALL_MS, async () => {
+  if (await launchChromium()) await caseResume();
+});

@@ -9,13 +9,11 @@
 // with a deadline, until it answers HTTP there, and stops it by its PID
 // (SIGTERM: nginx's fast shutdown, which also ends open streams; SIGKILL
 // after 5 s) and removes the folder.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './redis.mjs';
+import { spawnUntilAnswering, startOnFreePort, stopProcess } from './process.mjs';
 
 export const NGINX = process.env.NGINX || '/usr/sbin/nginx';
 export const TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
@@ -88,33 +86,17 @@ export async function startNginx(upstreams, { timeoutMs = 10000 } = {}) {
   await waitForNginx();
   const targets = upstreams.map((u) => (typeof u === 'number' ? `127.0.0.1:${u}` : u));
   if (targets.length !== 2) throw new Error('two upstreams expected');
-  const deadline = Date.now() + timeoutMs;
-  let lastError = null;
-  while (Date.now() < deadline) {
-    const port = await freePort();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-nginx-'));
+  return startOnFreePort('nginx', 'sse-nginx', timeoutMs, (port, dir, deadline) => {
     // Run as root, nginx's workers switch to "nobody": let them into the
     // folder for their temporary files.
     fs.chmodSync(dir, 0o755);
     const conf = path.join(dir, 'nginx.conf');
     fs.writeFileSync(conf, renderConfig({ prefix: dir, listen: port, upstreams: targets }));
-    try {
-      return await startOn(port, dir, conf, deadline);
-    } catch (err) {
-      lastError = err;
-      fs.rmSync(dir, { recursive: true, force: true });
-      if (err.fatal) break;
-    }
-  }
-  throw new Error(`nginx did not start: ${lastError?.message ?? 'timed out'}`);
+    return startOn(port, dir, conf, deadline);
+  });
 }
 
-function startOn(port, dir, conf, deadline) {
-  const child = spawn(NGINX, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log'),
-    '-g', `daemon off; pid ${dir}/nginx.pid;`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (c) => { output = (output + c).slice(-2000); });
-  child.stderr.on('data', (c) => { output = (output + c).slice(-2000); });
+async function startOn(port, dir, conf, deadline) {
   const errorLog = () => {
     try {
       return fs.readFileSync(path.join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-3).join(' | ');
@@ -122,48 +104,26 @@ function startOn(port, dir, conf, deadline) {
       return '';
     }
   };
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const fail = (err) => {
-      if (done) return;
-      done = true;
-      // Not SIGKILL: nginx's workers would outlive their master.
-      child.kill('SIGTERM');
-      reject(err);
-    };
-    child.once('error', (e) => {
-      const err = new Error(`cannot start ${NGINX}: ${e.message}`);
-      err.fatal = true;
-      fail(err);
-    });
-    child.once('exit', (code, signal) => {
-      const err = new Error(`nginx exited (${code ?? signal}) before answering: ` +
-        `${output.trim()} ${errorLog()}`);
-      // Only a port taken meanwhile is worth another try.
-      err.fatal = !/Address already in use/.test(err.message);
-      fail(err);
-    });
-    (async () => {
-      while (!done) {
-        if (await answersHttp(port)) break;
-        if (Date.now() > deadline) {
-          fail(new Error(`nginx did not answer on 127.0.0.1:${port} in time: ${output.trim()} ${errorLog()}`));
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      if (done) return;
-      done = true;
-      resolve({
-        child,
-        port,
-        dir,
-        url: `http://127.0.0.1:${port}`,
-        errorLog,
-        stop: () => stopNginx(child, dir),
-      });
-    })();
+  const child = await spawnUntilAnswering(NGINX, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log'),
+    '-g', `daemon off; pid ${dir}/nginx.pid;`], {
+    name: 'nginx',
+    port,
+    deadline,
+    answers: () => answersHttp(port),
+    // Not SIGKILL: nginx's workers would outlive their master.
+    killSignal: 'SIGTERM',
+    detail: (output) => `${output.trim()} ${errorLog()}`,
+    // Only a port taken meanwhile is worth another try.
+    retryOnExit: (message) => /Address already in use/.test(message),
   });
+  return {
+    child,
+    port,
+    dir,
+    url: `http://127.0.0.1:${port}`,
+    errorLog,
+    stop: () => stopNginx(child, dir),
+  };
 }
 
 // Stops nginx by its PID and removes its folder; resolves to the exit code
@@ -171,19 +131,7 @@ function startOn(port, dir, conf, deadline) {
 // would wait for open event streams to end); SIGKILL only after 5 s, since
 // it would leave the workers running without their master.
 export function stopNginx(child, dir) {
-  const cleanup = (result) => {
+  return stopProcess(child).finally(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    return result;
-  };
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve(cleanup(child.exitCode ?? child.signalCode));
-  }
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(kill);
-      resolve(cleanup(code ?? signal));
-    });
-    child.kill('SIGTERM');
   });
 }
