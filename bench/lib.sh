@@ -380,7 +380,8 @@ run_one() {
 # ------------------------------------------------------------------ report
 # bench_medians CSV: one line per (server, mode, N): the medians of CSV columns
 # 5..16, then 17 = server busy (% of a core, first publish to last delivery),
-# then the sum of lost + dup + reordered + errors. Sorted.
+# "-" for 18..20, 21 = fan-out max, then the sum of lost + dup + reordered +
+# errors (always the last field). Sorted.
 # AWK_MEDIAN: an awk function, median("3 1 2") = 2, for the scripts' awk programs.
 AWK_MEDIAN='
   function median(s,   a, n, i, j, t) {
@@ -395,6 +396,7 @@ bench_medians() {
       keys[k] = 1
       for (c = 5; c <= 16; c++) v[k, c] = v[k, c] " " $c
       v[k, 17] = v[k, 17] " " $13 * $14 / 1e4
+      if ($21 != "") v[k, 21] = v[k, 21] " " $21
       bad[k] += $17 + $18 + $19 + $20
     }
     END {
@@ -402,6 +404,9 @@ bench_medians() {
         split(k, p, SUBSEP)
         printf "%s %s %s", p[1], p[2], p[3]
         for (c = 5; c <= 17; c++) printf " %s", median(v[k, c])
+        # columns 18-20 are the error counts (summed below); 21 is the
+        # fan-out max, "-" in a CSV written before it existed
+        printf " - - - %s", v[k, 21] == "" ? "-" : median(v[k, 21])
         printf " %d\n", bad[k]
       }
     }' "$1" | sort

@@ -21,6 +21,10 @@
 #   BENCH_PAYLOAD [67]                      data bytes: 67 makes ~96-byte frames
 #   BENCH_BURST_EVENTS [1000] BENCH_BURST_SUBS [1000] BENCH_BATCH [50]
 #   BENCH_BURST_DEPTH [4]                   burst mode: POSTs of BATCH events, DEPTH in flight
+#   BASELINE_BIN [unset]                   another sse-server binary (say, the previous
+#                                           commit's) run in the same rotation, with a
+#                                           second table baseline / floor: before and
+#                                           after in one interleaved sweep
 #   BENCH_PROBE_MS [20] BENCH_PROBE_MIN [10000]   publish runs with N >= BENCH_PROBE_MIN
 #                                           also GET /health every BENCH_PROBE_MS ms on a
 #                                           keep-alive connection while the events are in
@@ -39,13 +43,16 @@ bench_init ""
 PROBE_CSV=$base-probe.csv
 
 # ------------------------------------------------------------------ runs
+KINDS="sse-server floor"
+[ -n "${BASELINE_BIN:-}" ] && KINDS="sse-server baseline floor"
 t0=$(date +%s)
 echo "bench: sizes [$SIZES], $REPS repetition(s); writing $CSV" >&2
 for rep in $(seq "$REPS"); do
   echo "repetition $rep of $REPS" >&2
   group=0
   for n in $SIZES; do
-    order $((rep - 1 + group)) sse-server floor
+    # shellcheck disable=SC2086
+    order $((rep - 1 + group)) $KINDS
     group=$((group + 1))
     FANOUT_ARGS=""
     if [ "$PROBE_MS" -gt 0 ] && [ "$n" -ge "$PROBE_MIN" ]; then
@@ -55,7 +62,8 @@ for rep in $(seq "$REPS"); do
     FANOUT_ARGS=""
   done
   for n in $burst_sizes; do
-    order $((rep - 1 + group)) sse-server floor
+    # shellcheck disable=SC2086
+    order $((rep - 1 + group)) $KINDS
     group=$((group + 1))
     for kind in $ORDERED; do run_one "$kind" burst "$n" "$BURST_EVENTS" 0; done
   done
@@ -76,18 +84,13 @@ report=$base.txt
   echo "- sse-server flags: --port 0 --quiet --tick-ms 0 --max-clients 20000 --max-backlog 16777216${SSE_SERVER_ARGS:+ $SSE_SERVER_ARGS}"
   echo "- run length: ${elapsed} s in all; data: $CSV"
   echo
-  printf '| figure (sse-server / floor = ratio) |'
-  for n in $SIZES; do printf ' N = %s |' "$n"; done
-  echo
-  printf '|---|'
-  for n in $SIZES; do printf -- '---:|'; done
-  echo
+  SERVER=sse-server  # the server of the table's left-hand figures
   row() {  # title mode column scale decimals [burst]
     printf '| %s |' "$1"
     for n in $SIZES; do
       local m=$n
       [ "${6:-}" = burst ] && m=$((n < BURST_SUBS ? n : BURST_SUBS))
-      printf ' %s |' "$(cell "$(get sse-server "$2" "$m" "$3")" "$(get floor "$2" "$m" "$3")" "$4" "$5")"
+      printf ' %s |' "$(cell "$(get "$SERVER" "$2" "$m" "$3")" "$(get floor "$2" "$m" "$3")" "$4" "$5")"
     done
     echo
   }
@@ -97,10 +100,18 @@ report=$base.txt
     printf '| %s |' "$1"
     for n in $SIZES; do
       local a f
-      a=$(probe_median sse-server "$n" "$2")
+      a=$(probe_median "$SERVER" "$n" "$2")
       f=$(probe_median floor "$n" "$2")
       if [ -z "$a" ] && [ -z "$f" ]; then printf ' — |'; else printf ' %s |' "$(cell "$a" "$f" 0.001 1)"; fi
     done
+    echo
+  }
+  table_head() {
+    printf '| figure (%s / floor = ratio) |' "$SERVER"
+    for n in $SIZES; do printf ' N = %s |' "$n"; done
+    echo
+    printf '|---|'
+    for n in $SIZES; do printf -- '---:|'; done
     echo
   }
   probe_median() {
@@ -108,10 +119,11 @@ report=$base.txt
       NR > 1 && $1 == l && $2 == n && $c != "" { v = v " " $c; any = 1 }
       END { if (any) print median(v) }' "$PROBE_CSV"
   }
+  table_head
   row "server CPU per delivery, µs" publish 14 1 2
   row "fan-out p50 (publish → last subscriber), ms" publish 11 0.001 1
   row "fan-out p99, ms" publish 12 0.001 1
-  row "fan-out max (the slowest of the 50 events; median over runs), ms" publish 21 0.001 1
+  row "fan-out max (the slowest of the $EVENTS events; median over runs), ms" publish 21 0.001 1
   row "delivery latency p99, ms" publish 8 0.001 1
   row "server RSS growth per subscriber, bytes (target ≤ 512)" publish 15 1 0
   row "burst: deliveries/s, thousands (min(N,$BURST_SUBS) subscribers)" burst 13 0.001 0 burst
@@ -122,6 +134,20 @@ report=$base.txt
     probe_row "/health during fan-outs, p50, ms" 9
     probe_row "/health during fan-outs, p99, ms" 10
     probe_row "/health during fan-outs, max, ms" 11
+  fi
+  if [ -n "${BASELINE_BIN:-}" ]; then
+    echo
+    echo "The baseline, $BASELINE_BIN, in the same rotation:"
+    echo
+    SERVER=baseline
+    table_head
+    row "server CPU per delivery, µs" publish 14 1 2
+    row "fan-out p50 (publish → last subscriber), ms" publish 11 0.001 1
+    row "fan-out p99, ms" publish 12 0.001 1
+    row "fan-out max (the slowest of the $EVENTS events; median over runs), ms" publish 21 0.001 1
+    row "server RSS growth per subscriber, bytes" publish 15 1 0
+    if [ -s "$PROBE_CSV" ]; then probe_row "/health during fan-outs, p99, ms" 10; fi
+    SERVER=sse-server
   fi
   echo
   if [ -s "$PROBE_CSV" ]; then
