@@ -279,6 +279,10 @@ size_t StreamHandler::start_unsent() const {
 void StreamHandler::flush_frames() noexcept {
   if (!exchange_.is_open()) return;
   exchange_.flush();
+  // Everything went out (a subscriber that keeps up): nothing is owed, so
+  // there is no backlog to judge. A failed write leaves the queue empty too
+  // (closing clears it).
+  if (out_queue().empty()) return;
   if (!exchange_.is_open()) return;  // the write failed: the peer is gone
   // The slow-consumer rule: only what was queued after the start counts;
   // queue entries count as well as bytes.

@@ -248,3 +248,63 @@ TEST_CASE("flush gives kError on a descriptor that is not a socket") {
   size_t written = 0;
   CHECK(queue.flush(-1, written) == Flush::kError);
 }
+
+TEST_CASE("a lone frame written in part keeps its offset when more are pushed behind it") {
+  // A queue of one frame lives inside the OutQueue (single_); a frame
+  // pushed behind a half-written one moves it, offset and all, to the
+  // vector. What the peer reads must not show the move.
+  SocketPair pair(4096);
+  OutQueue queue;
+  const std::string big = pattern(1, 256 * 1024);
+  FrameRef big_frame = FrameRef::copy_of(big);
+  queue.push(big_frame);
+  CHECK(queue.frame_count() == 1);
+  CHECK(queue.cost_bytes() == big.size() + OutQueue::kEntryBytes);
+  CHECK(big_frame.use_count() == 2);
+
+  size_t written = 0;
+  REQUIRE(queue.flush(pair.writer.get(), written) == Flush::kBlocked);
+  CHECK(written > 0);
+  CHECK(written < big.size());
+  CHECK(queue.frame_count() == 1);
+  CHECK(queue.frames_written() == 0);
+  CHECK(queue.backlog_bytes() == big.size() - written);
+
+  queue.push(FrameRef::copy_of(":a"));
+  queue.push(FrameRef::copy_of(":b"));
+  CHECK(queue.frame_count() == 3);
+  CHECK(queue.backlog_bytes() == big.size() + 4 - written);
+
+  std::string received;
+  Flush result = Flush::kBlocked;
+  for (int rounds = 0; result == Flush::kBlocked && rounds < 100000; ++rounds) {
+    received += pair.read_available();
+    result = queue.flush(pair.writer.get(), written);
+  }
+  CHECK(result == Flush::kDrained);
+  received += pair.read_available();
+  CHECK(received == big + ":a:b");
+  CHECK(queue.empty());
+  CHECK(queue.frame_count() == 0);
+  CHECK(queue.frames_written() == 3);
+  CHECK(queue.bytes_written() == big.size() + 4);
+  CHECK(big_frame.use_count() == 1);
+
+  // Drained, the next frame is a lone one again, and goes out whole.
+  queue.push(FrameRef::copy_of("next"));
+  CHECK(queue.frame_count() == 1);
+  CHECK(queue.flush(pair.writer.get(), written) == Flush::kDrained);
+  CHECK(pair.read_available() == "next");
+  CHECK(queue.frames_written() == 4);
+}
+
+TEST_CASE("clear() drops a lone frame too") {
+  OutQueue queue;
+  FrameRef frame = FrameRef::copy_of("abc");
+  queue.push(frame);
+  CHECK(frame.use_count() == 2);
+  queue.clear();
+  CHECK(queue.empty());
+  CHECK(queue.frame_count() == 0);
+  CHECK(frame.use_count() == 1);
+}
