@@ -36,6 +36,21 @@ void Reactor::remove(int fd) {
   ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 
+std::string epoll_event_names(uint32_t events) {
+  static constexpr struct {
+    uint32_t bit;
+    const char* name;
+  } kNames[] = {{EPOLLIN, "IN"}, {EPOLLOUT, "OUT"}, {EPOLLRDHUP, "RDHUP"},
+                {EPOLLHUP, "HUP"}, {EPOLLERR, "ERR"}};
+  std::string names;
+  for (const auto& [bit, name] : kNames) {
+    if ((events & bit) == 0) continue;
+    if (!names.empty()) names += '|';
+    names += name;
+  }
+  return names;
+}
+
 int Reactor::poll(int timeout_ms) {
   epoll_event events[kMaxEvents];
   int n = ::epoll_wait(epoll_fd_.get(), events, kMaxEvents, timeout_ms);

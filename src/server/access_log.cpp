@@ -2,6 +2,7 @@
 #include "sse/server/access_log.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "sse/base/clock.h"
 
@@ -62,6 +63,36 @@ std::string AccessLog::request_line(const Request& request) {
   append_masked_target(line, request.target);
   line += request.minor_version == 0 ? " HTTP/1.0" : " HTTP/1.1";
   return line;
+}
+
+void AccessLog::head_parsed(AccessRequest& request, const Request& head) {
+  request.request = request_line(head);
+  request.start_ns = mono_ns();
+}
+
+void AccessLog::answered(AccessRequest& request, const FrameRef& answer, uint64_t body_bytes) {
+  if (request.stream) return;
+  // Our own status line: "HTTP/1.1 200 OK" holds the code at 9..11.
+  std::string_view status_line = answer->view().substr(0, 12);
+  int status = status_line.size() == 12 ? std::atoi(status_line.data() + 9) : 0;
+  log_request(request, status, answer->size() + body_bytes, mono_ns());
+  request.request = "-";  // what a head that never comes will log
+  request.start_ns = 0;
+}
+
+void AccessLog::stream_began(AccessRequest& request, uint64_t bytes_written) {
+  request.stream = true;
+  request.stream_bytes_before = bytes_written;
+}
+
+void AccessLog::closed(AccessRequest& request, uint64_t bytes_written, uint64_t events,
+                       const char* reason) {
+  if (request.stream) {
+    const char* why = request.end_reason != nullptr ? request.end_reason : reason;
+    log_stream(request, bytes_written - request.stream_bytes_before, events, why, mono_ns());
+  } else if (request.start_ns != 0) {  // a head arrived; the client left before its answer
+    log_request(request, 499, 0, mono_ns());
+  }
 }
 
 void AccessLog::log_request(const AccessRequest& request, int status, uint64_t bytes,

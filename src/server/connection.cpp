@@ -9,9 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <string>
-#include <utility>
 
 #include "sse/base/clock.h"
 #include "sse/base/log.h"
@@ -81,20 +78,6 @@ void Connection::begin_request(int64_t now_ms) {
   deadline_ms_ = now_ms + context_.config.header_timeout_ms;
 }
 
-namespace {
-
-// --trace: what epoll reported, and the state it found the connection in.
-std::string event_names(uint32_t events) {
-  std::string names;
-  for (auto [bit, name] : {std::pair<uint32_t, const char*>{EPOLLIN, "IN"}, {EPOLLOUT, "OUT"},
-                           {EPOLLRDHUP, "RDHUP"}, {EPOLLHUP, "HUP"}, {EPOLLERR, "ERR"}}) {
-    if (events & bit) names += names.empty() ? name : std::string("|") + name;
-  }
-  return names;
-}
-
-}  // namespace
-
 const char* Connection::state_name() const {
   switch (state_) {
     case State::kReadingHead: return "reading a head";
@@ -109,7 +92,7 @@ const char* Connection::state_name() const {
 
 void Connection::on_events(uint32_t events) noexcept {
   if (tracing()) {
-    trace_line("connection", "fd %d: %s, while %s", fd_.get(), event_names(events).c_str(),
+    trace_line("connection", "fd %d: %s, while %s", fd_.get(), epoll_event_names(events).c_str(),
                state_name());
   }
   switch (state_) {
@@ -292,10 +275,7 @@ bool Connection::process_input() {
 }
 
 bool Connection::on_head(const Request& request) {
-  if (access_) {
-    access_->request = AccessLog::request_line(request);
-    access_->start_ns = mono_ns();
-  }
+  if (access_) context_.access_log->head_parsed(*access_, request);
   if (request.method == Method::kUnknown) {
     fail(501, "unknown method");
     return false;
@@ -351,12 +331,7 @@ void Connection::next_request() {
 
 void Connection::respond(FrameRef head, FrameRef body, bool keep_alive) {
   if (state_ == State::kClosed || state_ == State::kClosing) return;  // the peer left
-  if (access_ && !access_->stream) {
-    // The status is the answer's own: "HTTP/1.1 200 OK" holds it at 9..11.
-    std::string_view status_line = head->view().substr(0, 12);
-    int status = status_line.size() == 12 ? std::atoi(status_line.data() + 9) : 0;
-    log_answer(status, head->size() + (body ? body->size() : 0));
-  }
+  if (access_) context_.access_log->answered(*access_, head, body ? body->size() : 0);
   out_.push(std::move(head));
   if (body) out_.push(std::move(body));
   if (!keep_alive) close_after_write_ = true;
@@ -378,7 +353,7 @@ void Connection::fail(int status, const char* reason) {
   if (!log_quiet()) log_line("fd %d: %d %s", fd_.get(), status, reason);
   if (status == 408) ++context_.counters.header_timeouts;
   FrameRef response = error_response(status, reason, false, false);
-  if (access_) log_answer(status, response->size());
+  if (access_) context_.access_log->answered(*access_, response, 0);
   out_.push(std::move(response));
   close_after_write_ = true;
   in_.clear();
@@ -503,10 +478,7 @@ void Connection::check_timeouts(int64_t now_ms) noexcept {
 
 void Connection::begin_stream() {
   state_ = State::kStreaming;
-  if (access_) {
-    access_->stream = true;
-    access_->stream_bytes_before = out_.bytes_written();
-  }
+  if (access_) context_.access_log->stream_began(*access_, out_.bytes_written());
 }
 
 void Connection::end_stream(FrameRef last_words, const char* why) {
@@ -516,12 +488,6 @@ void Connection::end_stream(FrameRef last_words, const char* why) {
   out_.push(std::move(last_words));
   close_after_write_ = true;
   write_out();  // then half-close and linger, as after a last answer
-}
-
-void Connection::log_answer(int status, uint64_t bytes) {
-  context_.access_log->log_request(*access_, status, bytes, mono_ns());
-  access_->request = "-";  // what a head that never comes will log
-  access_->start_ns = 0;
 }
 
 void Connection::close(const char* reason) noexcept {
@@ -534,14 +500,8 @@ void Connection::close(const char* reason) noexcept {
 
 void Connection::release(const char* reason) {
   if (access_) {
-    if (access_->stream) {
-      uint64_t events = handler_ ? handler_->events_sent() : 0;
-      const char* why = access_->end_reason != nullptr ? access_->end_reason : reason;
-      context_.access_log->log_stream(*access_, out_.bytes_written() - access_->stream_bytes_before,
-                                      events, why, mono_ns());
-    } else if (access_->start_ns != 0 && !answered_) {
-      log_answer(499, 0);  // a head arrived, the client left before its answer
-    }
+    context_.access_log->closed(*access_, out_.bytes_written(),
+                                handler_ ? handler_->events_sent() : 0, reason);
   }
   context_.reactor.remove(fd_.get());
   state_ = State::kClosed;  // first: the handler may look (is_open)

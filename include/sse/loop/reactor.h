@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 
 #include <cstdint>
+#include <string>
 
 #include "sse/loop/unique_fd.h"
 
@@ -31,6 +32,9 @@ class EventHandler {
  protected:
   ~EventHandler() = default;
 };
+
+// "IN|RDHUP": the epoll bits of `events`, for --trace.
+std::string epoll_event_names(uint32_t events);
 
 class Reactor {
  public:

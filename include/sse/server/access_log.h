@@ -2,8 +2,9 @@
 //
 // Each Connection keeps an AccessRequest for its current request (only
 // when the log is on: null otherwise, so a server without the log pays one
-// pointer per connection) and calls log_request() when the answer is
-// queued, or log_stream() when its event stream ends. The line is
+// pointer per connection) and tells the log what happens to it: a head
+// parsed, an answer queued (the line is written), a stream begun, the
+// connection closed (a stream's line, or 499 for an unanswered request). The line is
 // formatted here and appended to a LogBuffer (loop/log_buffer.h), which
 // the server flushes once per loop pass: a disk or a pipe that does not
 // keep up drops lines (counted in /stats and /metrics), never streams.
@@ -28,6 +29,7 @@
 #include <string_view>
 
 #include "sse/http/http_parser.h"
+#include "sse/loop/frame.h"
 #include "sse/loop/log_buffer.h"
 
 namespace sse {
@@ -47,6 +49,19 @@ class AccessLog {
   // SIGHUP: the same path again (a rotated file is replaced by a new one).
   bool reopen(std::string& error) { return out_.reopen(error); }
 
+  // A request's life, as the Connection sees it.
+  void head_parsed(AccessRequest& request, const Request& head);
+  // `answer` is the response head ("HTTP/1.1 200 OK...", where the status
+  // is read), `body_bytes` what follows it. Writes the line, then makes
+  // `request` ready for the next one on the connection. Nothing for a
+  // stream, which is logged when it ends.
+  void answered(AccessRequest& request, const FrameRef& answer, uint64_t body_bytes);
+  void stream_began(AccessRequest& request, uint64_t bytes_written);
+  // The connection is closing: a stream's line (`bytes_written` is the
+  // connection's total), or 499 for a head that got no answer.
+  void closed(AccessRequest& request, uint64_t bytes_written, uint64_t events, const char* reason);
+
+  // The lines themselves (also for tests, with a chosen clock).
   void log_request(const AccessRequest& request, int status, uint64_t bytes, int64_t now_ns);
   void log_stream(const AccessRequest& request, uint64_t bytes, uint64_t events,
                   std::string_view end_reason, int64_t now_ns);

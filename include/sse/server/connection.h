@@ -115,8 +115,6 @@ class Connection final : public EventHandler, public Exchange {
   // Unregisters from the reactor, tells the handler, frees the buffers and
   // marks the connection kClosed (the fd closes with the object).
   void release(const char* reason);
-  // --access-log: the current request's line, once its answer is queued.
-  void log_answer(int status, uint64_t bytes);
 
   ServerContext& context_;
   UniqueFd fd_;

@@ -104,3 +104,10 @@ TEST_CASE("add reports a failure with errno") {
   CHECK_FALSE(reactor.add(-1, EPOLLIN, &handler));
   CHECK(errno == EBADF);
 }
+
+TEST_CASE("epoll_event_names spells the bits for --trace") {
+  CHECK(sse::epoll_event_names(EPOLLIN) == "IN");
+  CHECK(sse::epoll_event_names(EPOLLIN | EPOLLRDHUP) == "IN|RDHUP");
+  CHECK(sse::epoll_event_names(EPOLLOUT | EPOLLHUP | EPOLLERR) == "OUT|HUP|ERR");
+  CHECK(sse::epoll_event_names(0).empty());
+}
