@@ -891,24 +891,6 @@ SpawnOptions measured(long fd_limit) {
 
 namespace {
 
-// Where the whole value starting at body[pos] ends ({...} with strings
-// skipped), or npos.
-std::size_t object_end(const std::string& body, std::size_t pos) {
-  int depth = 0;
-  bool in_string = false;
-  for (; pos < body.size(); ++pos) {
-    char c = body[pos];
-    if (in_string) {
-      if (c == '\\') ++pos;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    if (c == '{') ++depth;
-    if (c == '}' && --depth == 0) return pos + 1;
-  }
-  return std::string::npos;
-}
 
 // Positions just after every `"key":` (and spaces) in the text: a key may
 // also occur as a string value ("state":"connected"), which has no colon.
@@ -972,10 +954,27 @@ int free_loopback_port() {
 
 }  // namespace
 
+std::size_t json_object_end(const std::string& body, std::size_t pos) {
+  int depth = 0;
+  bool in_string = false;
+  for (; pos < body.size(); ++pos) {
+    char c = body[pos];
+    if (in_string) {
+      if (c == '\\') ++pos;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '{') ++depth;
+    if (c == '}' && --depth == 0) return pos + 1;
+  }
+  return std::string::npos;
+}
+
 std::string json_object(const std::string& body, const std::string& key) {
   for (std::size_t at : values_of(body, key)) {
     if (body[at] != '{') continue;
-    std::size_t end = object_end(body, at);
+    std::size_t end = json_object_end(body, at);
     if (end != std::string::npos) return body.substr(at, end - at);
   }
   return "";

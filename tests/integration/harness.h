@@ -354,6 +354,10 @@ class TempDir {
 // confused with the top-level one.
 std::string json_object(const std::string& body, const std::string& key);
 
+// Where the object starting at body[pos] ('{') ends: the index after its
+// matching '}' (strings skipped), or npos.
+std::size_t json_object_end(const std::string& body, std::size_t pos);
+
 // True when some "key": in the text is followed by `true`.
 bool json_true(const std::string& body, const std::string& key);
 

@@ -13,27 +13,11 @@
 #include <vector>
 
 #include "harness.h"
+#include "redis_helpers.h"
 
 namespace {
 
 using Ids = std::vector<unsigned long long>;
-
-// The options of an instance on `redis`: the ticker off, so the only events
-// are the test's own.
-std::vector<std::string> on_redis(const RedisProcess& redis, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"--redis", redis.address(), "--tick-ms", "0"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-// Instances connect to Redis in the background after printing their start
-// line; a test starts publishing once every one has subscribed.
-void require_connected(const std::vector<const ServerProcess*>& servers) {
-  for (const ServerProcess* server : servers) {
-    CAPTURE(server->port());
-    REQUIRE(wait_redis_connected(server->port(), after_ms(10000)));
-  }
-}
 
 // One publish that must be accepted; its ids.
 Ids publish_ok(int port, const std::string& json) {

@@ -20,23 +20,11 @@
 #include <vector>
 
 #include "harness.h"
+#include "redis_helpers.h"
 
 namespace {
 
 using Ids = std::vector<unsigned long long>;
-
-std::vector<std::string> on_redis(const RedisProcess& redis, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"--redis", redis.address(), "--tick-ms", "0"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-void require_connected(const std::vector<const ServerProcess*>& servers) {
-  for (const ServerProcess* server : servers) {
-    CAPTURE(server->port());
-    REQUIRE(wait_redis_connected(server->port(), after_ms(10000)));
-  }
-}
 
 // The test's publisher: every publish is sequential, so the acknowledged ids
 // are in the order the answers came, and each must be above the one before.

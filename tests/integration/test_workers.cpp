@@ -62,25 +62,6 @@ struct WorkerFigures {
   bool redis_connected = false;
 };
 
-// Where the JSON value starting at body[pos] ({...} or [...], strings
-// skipped) ends, or npos.
-std::size_t value_end(const std::string& body, std::size_t pos) {
-  int depth = 0;
-  bool in_string = false;
-  for (; pos < body.size(); ++pos) {
-    char c = body[pos];
-    if (in_string) {
-      if (c == '\\') ++pos;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    if (c == '{' || c == '[') ++depth;
-    if ((c == '}' || c == ']') && --depth == 0) return pos + 1;
-  }
-  return std::string::npos;
-}
-
 // The entries of "workers":[...] in a /stats body; empty if there is no
 // such array (a server without --workers, or a failed request).
 std::vector<WorkerFigures> workers_in(const std::string& body) {
@@ -97,7 +78,7 @@ std::vector<WorkerFigures> workers_in(const std::string& body) {
       out.emplace_back();
       pos += 4;
     } else if (c == '{') {
-      std::size_t end = value_end(body, pos);
+      std::size_t end = json_object_end(body, pos);
       if (end == std::string::npos) return {};
       std::string object = body.substr(pos, end - pos);
       WorkerFigures worker;
