@@ -21,7 +21,8 @@
 //   f. with --workers 2 (sharing a redis-server) the charts draw one line per
 //      process (skipped without /usr/bin/redis-server);
 //   g. screenshots after ~20 s of ticks: desktop, phone (390x844), dark, in
-//      build/browser/ and copied to docs/dashboard-*.png for the README.
+//      build/browser/; with UPDATE_DOCS=1 also copied to docs/dashboard-*.png
+//      for the README (a plain test run leaves the tracked files alone).
 // Console errors fail the run, except the ones a check provokes on purpose
 // (the browser logs a refused request or a 4xx/5xx answer as an error).
 // Prints "ok - NAME" / "not ok - NAME: REASON", then "N passed, M failed";
@@ -42,6 +43,7 @@ import {
 } from '../support/browser.mjs';
 
 const DOCS_DIR = path.join(REPO_ROOT, 'docs');
+const UPDATE_DOCS = process.env.UPDATE_DOCS === '1';
 const OVERALL_MS = 240_000;
 const WAIT_MS = 10_000; // deadline of any single condition
 const METRICS = ['cpu', 'memory', 'subscribers', 'events', 'latency', 'load'];
@@ -587,12 +589,12 @@ async function caseScreenshots() {
       const [, desktop] = pages[0];
       const result = await publishFromForm(desktop, { data: '{"message": "Hello from the dashboard"}' });
       assert(result.kind === 'ok', `publish: ${JSON.stringify(result)}`);
-      fs.mkdirSync(DOCS_DIR, { recursive: true });
+      if (UPDATE_DOCS) fs.mkdirSync(DOCS_DIR, { recursive: true });
       for (const [[name, page], [, , fullPage]] of pages.map((p, i) => [p, shots[i]])) {
         await page.evaluate(() => document.activeElement?.blur());
         const file = await screenshot(page, `dashboard-${name}.png`, { fullPage });
         assert(fs.statSync(file).size > 10_000, `${file} is nearly empty`);
-        fs.copyFileSync(file, path.join(DOCS_DIR, `dashboard-${name}.png`));
+        if (UPDATE_DOCS) fs.copyFileSync(file, path.join(DOCS_DIR, `dashboard-${name}.png`));
       }
       for (const [name, page] of pages) {
         assertNoErrors(page, `${name}: `);
