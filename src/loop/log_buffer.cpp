@@ -61,10 +61,6 @@ void LogBuffer::append(std::string_view line) {
     ++lines_dropped_;
     return;
   }
-  if (head_ != 0 && head_ == buffer_.size()) {  // all written: start over
-    buffer_.clear();
-    head_ = 0;
-  }
   buffer_.append(line);
 }
 
@@ -97,8 +93,12 @@ void LogBuffer::flush() {
     lines_written_ += count_lines(start, static_cast<size_t>(n));
     head_ += static_cast<size_t>(n);
   }
-  if (empty()) {
-    buffer_.clear();
+  // Drop what is written once it is half the buffer: a reader that keeps
+  // taking a little, never all, must not make the string grow forever.
+  // The move is at most `capacity` bytes, and happens at most once per
+  // half-buffer written.
+  if (head_ >= buffer_.size() / 2) {
+    buffer_.erase(0, head_);
     head_ = 0;
   }
 }

@@ -46,6 +46,10 @@ class LogBuffer {
   void flush();
   bool empty() const { return buffer_.size() == head_; }
 
+  // Bytes the buffer holds, written ones not yet compacted away included:
+  // at most twice the capacity (for tests).
+  size_t held_bytes() const { return buffer_.size(); }
+
   uint64_t lines_written() const { return lines_written_; }
   uint64_t lines_dropped() const { return lines_dropped_; }
 

@@ -155,3 +155,26 @@ TEST_CASE("a file is appended to, and a path that cannot be opened is a clear er
   CHECK(error.find("/nonexistent-dir/access.log") != std::string::npos);
   CHECK(error.find("No such file") != std::string::npos);
 }
+
+TEST_CASE("a reader that takes a little at a time, never all: memory stays bounded") {
+  Pipe pipe;
+  LogBuffer log(8192);
+  std::string error;
+  REQUIRE(log.open(pipe.path(), error));
+  // Fill the pipe, then keep the buffer part-full while the reader takes
+  // about as much as is appended: the buffer is never empty.
+  int appended = 0;
+  while (log.lines_dropped() == 0) {
+    log.append(numbered_line(appended++));
+    log.flush();
+  }
+  char buffer[64];
+  const size_t line_size = numbered_line(0).size();
+  for (int round = 0; round < 20000; ++round) {
+    log.append(numbered_line(appended++));
+    REQUIRE(::read(pipe.read_end, buffer, line_size) > 0);
+    log.flush();
+    REQUIRE(!log.empty());
+  }
+  CHECK(log.held_bytes() <= 2 * 8192);
+}
